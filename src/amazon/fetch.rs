@@ -1,0 +1,1 @@
+//! Fetching Amazon pages. (Stub: being written.)

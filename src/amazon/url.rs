@@ -1,0 +1,1 @@
+//! Amazon links: parse any product URL into a [`ProductRef`]. (Stub: being written.)

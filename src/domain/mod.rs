@@ -1,0 +1,10 @@
+//! Pure domain types and rules. Imports no framework crate.
+
+pub mod asin;
+pub mod marketplace;
+pub mod money;
+pub mod price;
+
+pub use asin::{Asin, ProductRef};
+pub use marketplace::Marketplace;
+pub use money::{Amount, Currency, Money, NumberStyle};
