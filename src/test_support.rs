@@ -36,3 +36,51 @@ pub fn corpus_dir() -> Option<PathBuf> {
         None => existing(fixtures_dir()?.join("amazon"), "Amazon page corpus"),
     }
 }
+
+/// A unique name for this test's database or key prefix.
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "{prefix}{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
+}
+
+/// Creates a fresh, empty PostgreSQL database and returns its URL.
+///
+/// The server comes from `PRICEWATCH_TEST_POSTGRES` (default
+/// `postgres://postgres@127.0.0.1:5432/postgres`). Test databases are named
+/// `pw_test_…`; `.ci/run` drops leftovers before a run.
+pub async fn fresh_postgres() -> Option<String> {
+    use sea_orm::{ConnectionTrait, Database};
+    let admin = std::env::var("PRICEWATCH_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let db = match Database::connect(&admin).await {
+        Ok(db) => db,
+        Err(e) => {
+            assert!(!in_ci(), "PostgreSQL unreachable at {admin} (CI=true: failing): {e}");
+            eprintln!("SKIPPED: PostgreSQL unreachable at {admin}: {e}");
+            return None;
+        }
+    };
+    let name = unique_name("pw_test_");
+    db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+    let _ = db.close().await;
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    Some(format!("{base}/{name}"))
+}
+
+/// A fresh folder under the system temp dir.
+pub fn temp_dir() -> PathBuf {
+    let p = std::env::temp_dir().join(unique_name("pricewatch-test-"));
+    std::fs::create_dir_all(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    p
+}

@@ -1,0 +1,15 @@
+//! Logging: `tracing` to stderr, filtered by `RUST_LOG` (default `info`).
+//! Never log tokens, passwords, API keys or email addresses.
+
+use tracing_subscriber::EnvFilter;
+
+/// `quiet` tools (check, bench) log only warnings unless RUST_LOG says otherwise.
+pub fn init(quiet: bool) {
+    let default = if quiet { "warn" } else { "info,sqlx=warn,sea_orm=warn" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,7 @@
+//! The one integration test binary: pricewatch against real services and
+//! local fakes of the outside world.
+
+mod cli;
+mod fake_amazon;
+mod fetch;
+mod migrate;
