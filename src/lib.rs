@@ -1,7 +1,14 @@
 //! pricewatch: an Amazon price tracker that lives in chat.
+//!
+//! `domain` computes, `amazon` reads Amazon, `store` persists, `cli` is the
+//! command line. `main.rs` only parses arguments and runs a role.
 
 pub mod amazon;
+pub mod cli;
+pub mod config;
 pub mod domain;
+pub mod store;
+pub mod telemetry;
 
-#[cfg(test)]
-pub(crate) mod test_support;
+#[doc(hidden)]
+pub mod test_support;

@@ -46,3 +46,57 @@ async fn migrate_creates_the_embedded_sqlite_file_with_no_settings() {
     assert!(file.exists(), "{} was not created", file.display());
     assert!(has_migration_table(&format!("sqlite://{}", file.display())).await);
 }
+
+const TABLES: [&str; 7] = [
+    "users",
+    "destinations",
+    "products",
+    "watches",
+    "price_points",
+    "feeds",
+    "notifications",
+];
+
+async fn tables(db: &sea_orm::DatabaseConnection) -> Vec<String> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            "SELECT table_name AS name FROM information_schema.tables \
+             WHERE table_schema = 'public' ORDER BY 1"
+        }
+        _ => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1",
+    };
+    db.query_all_raw(Statement::from_string(backend, sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String>("", "name").unwrap())
+        .filter(|n| TABLES.contains(&n.as_str()))
+        .collect()
+}
+
+async fn up_down_up(url: &str) {
+    use migration::{Migrator, MigratorTrait};
+    let db = Database::connect(url).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    let mut want: Vec<String> = TABLES.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(tables(&db).await, want);
+    Migrator::down(&db, None).await.unwrap();
+    assert!(tables(&db).await.is_empty(), "down left tables behind");
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(tables(&db).await, want);
+    assert!(Migrator::get_pending_migrations(&db).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn migrations_go_up_down_and_up_on_postgres() {
+    let Some(url) = fresh_postgres().await else { return };
+    up_down_up(&url).await;
+}
+
+#[tokio::test]
+async fn migrations_go_up_down_and_up_on_sqlite() {
+    let file = temp_dir().join("m.db");
+    up_down_up(&format!("sqlite://{}?mode=rwc", file.display())).await;
+}

@@ -1,0 +1,24 @@
+//! The command line: every role and tool the `pricewatch` binary offers.
+
+pub mod bench;
+pub mod check;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "pricewatch", version, about = "An Amazon price tracker that lives in chat")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read one product and print it: live from a link, or from a saved page.
+    Check(check::CheckArgs),
+    /// Apply database migrations to DATABASE_URL (or the built-in SQLite file).
+    Migrate,
+    /// Benchmarks that print numbers.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
