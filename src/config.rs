@@ -141,6 +141,26 @@ pub struct Config {
     pub discord: Option<DiscordConfig>,
     pub email: Option<EmailConfig>,
     pub openai: Option<OpenAiConfig>,
+    /// Dry run: write every alert as a JSON file into this folder instead of
+    /// sending it (also how the tests watch deliveries across processes).
+    pub delivery_log_dir: Option<String>,
+    /// How long a worker owns a delivery it claimed.
+    pub delivery_lease_secs: u64,
+    /// Undelivered outbox rows older than this are handed to another worker.
+    pub outbox_redeliver_after_secs: u64,
+    /// First back-off after a blocked check (doubles per failure, capped at 12 h).
+    pub check_backoff_base_secs: u64,
+}
+
+impl Config {
+    /// Time between two sweeps: a product checked now is due again after it.
+    pub fn check_period(&self) -> Duration {
+        let mut next = self.price_check.schedule.upcoming(chrono::Utc);
+        match (next.next(), next.next()) {
+            (Some(a), Some(b)) => (b - a).to_std().unwrap_or(Duration::from_secs(1800)),
+            _ => Duration::from_secs(1800),
+        }
+    }
 }
 
 /// Every variable pricewatch reads; `.env.example` documents each one.
@@ -180,6 +200,10 @@ pub const VARIABLES: &[&str] = &[
     "OPENAI_BASE_URL",
     "OPENAI_MODEL",
     "OPENAI_TIMEOUT_SECS",
+    "DELIVERY_LOG_DIR",
+    "DELIVERY_LEASE_SECS",
+    "OUTBOX_REDELIVER_AFTER_SECS",
+    "CHECK_BACKOFF_BASE_SECS",
     "RUST_LOG",
 ];
 
@@ -293,6 +317,10 @@ impl Config {
             discord: discord(&v)?,
             email: email(&v)?,
             openai: openai(&v)?,
+            delivery_log_dir: v.get("DELIVERY_LOG_DIR"),
+            delivery_lease_secs: v.number("DELIVERY_LEASE_SECS", 60u64, 1, 3600)?,
+            outbox_redeliver_after_secs: v.number("OUTBOX_REDELIVER_AFTER_SECS", 180u64, 1, 86_400)?,
+            check_backoff_base_secs: v.number("CHECK_BACKOFF_BASE_SECS", 300u64, 1, 86_400)?,
         })
     }
 }
@@ -676,8 +704,10 @@ mod tests {
     fn cron_takes_five_or_six_fields() {
         let c = cfg(&[("PRICE_CHECK_CRON", "*/15 * * * *")]).unwrap();
         assert!(c.price_check.schedule.upcoming(chrono::Utc).next().is_some());
-        let c = cfg(&[("PRICE_CHECK_CRON", "0 */15 * * * *")]).unwrap();
-        assert_eq!(c.price_check.expression, "0 */15 * * * *");
+        assert_eq!(c.check_period(), Duration::from_secs(900));
+        let c = cfg(&[("PRICE_CHECK_CRON", "*/20 * * * * *")]).unwrap();
+        assert_eq!(c.price_check.expression, "*/20 * * * * *");
+        assert_eq!(c.check_period(), Duration::from_secs(20));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use pricewatch::cli::{Cli, Command, bench, check};
+use pricewatch::cli::{Cli, Command, bench, check, roles};
 use pricewatch::config::Config;
 
 fn main() -> ExitCode {
@@ -26,6 +26,8 @@ fn main() -> ExitCode {
     pricewatch::amazon::fetch::install_crypto_provider();
     match cli.command {
         Command::Check(args) => ExitCode::from(runtime.block_on(check::run(args, &config))),
+        Command::Run { no_migrate } => report(runtime.block_on(roles::run(config, !no_migrate))),
+        Command::Worker => report(runtime.block_on(roles::worker(config))),
         Command::Migrate => match runtime.block_on(pricewatch::store::migrate(&config)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -40,5 +42,16 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "stopped");
+            eprintln!("pricewatch stopped: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -84,3 +84,27 @@ pub fn temp_dir() -> PathBuf {
     std::fs::create_dir_all(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     p
 }
+
+/// The Redis URL for tests (`PRICEWATCH_TEST_REDIS`, default
+/// `redis://127.0.0.1:6379`) after checking it answers; `None` outside CI
+/// when it does not. Give each test its own key prefix ([`unique_name`]).
+pub async fn redis_url() -> Option<String> {
+    let url = std::env::var("PRICEWATCH_TEST_REDIS")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let ok = match redis::Client::open(url.as_str()) {
+        Ok(c) => match c.get_multiplexed_async_connection().await {
+            Ok(mut conn) => redis::cmd("PING")
+                .query_async::<String>(&mut conn)
+                .await
+                .is_ok(),
+            Err(_) => false,
+        },
+        Err(_) => false,
+    };
+    if ok {
+        return Some(url);
+    }
+    assert!(!in_ci(), "Redis unreachable at {url} (CI=true: failing, not skipping)");
+    eprintln!("SKIPPED: Redis unreachable at {url}");
+    None
+}

@@ -32,6 +32,8 @@ pub enum Products {
     GoneAt,
     /// A big drop waits for a second look before it is believed.
     PendingConfirmMinor,
+    /// A worker checking the product holds it until then: one check in flight.
+    CheckLeaseUntil,
     CreatedAt,
 }
 
@@ -58,6 +60,7 @@ impl MigrationTrait for Migration {
                 .col(integer(Products::FailureCount).default(0))
                 .col(timestamp_with_time_zone_null(Products::GoneAt))
                 .col(big_integer_null(Products::PendingConfirmMinor))
+                .col(timestamp_with_time_zone_null(Products::CheckLeaseUntil))
                 .col(timestamp_with_time_zone(Products::CreatedAt))
                 .to_owned(),
         )

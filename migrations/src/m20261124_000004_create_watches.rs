@@ -28,6 +28,8 @@ pub enum Watches {
     State,
     LastAlertPriceMinor,
     LastAlertAt,
+    /// The last back-in-stock alert (its own cooldown).
+    LastStockAlertAt,
     BackInStock,
     AllowUsed,
     SnoozedUntil,
@@ -53,6 +55,7 @@ impl MigrationTrait for Migration {
                 .col(string_len(Watches::State, 8).default("armed"))
                 .col(big_integer_null(Watches::LastAlertPriceMinor))
                 .col(timestamp_with_time_zone_null(Watches::LastAlertAt))
+                .col(timestamp_with_time_zone_null(Watches::LastStockAlertAt))
                 .col(boolean(Watches::BackInStock).default(true))
                 .col(boolean(Watches::AllowUsed).default(false))
                 .col(timestamp_with_time_zone_null(Watches::SnoozedUntil))

@@ -28,11 +28,13 @@ pub enum Notifications {
     Channel,
     /// What to render, frozen at the time of the alert (JSON).
     Payload,
-    /// pending | delivered | dead
+    /// pending | sending | delivered | dead
     Status,
     Attempts,
     LastError,
     NextAttemptAt,
+    /// A worker that claimed the row owns it until then.
+    LeaseUntil,
     DeliveredAt,
     CreatedAt,
 }
@@ -58,6 +60,7 @@ impl MigrationTrait for Migration {
                 .col(integer(Notifications::Attempts).default(0))
                 .col(string_len_null(Notifications::LastError, 512))
                 .col(timestamp_with_time_zone(Notifications::NextAttemptAt))
+                .col(timestamp_with_time_zone_null(Notifications::LeaseUntil))
                 .col(timestamp_with_time_zone_null(Notifications::DeliveredAt))
                 .col(timestamp_with_time_zone(Notifications::CreatedAt))
                 .foreign_key(

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod roles;
 
 use clap::{Parser, Subcommand};
 
@@ -16,6 +17,14 @@ pub struct Cli {
 pub enum Command {
     /// Read one product and print it: live from a link, or from a saved page.
     Check(check::CheckArgs),
+    /// Everything in one process: HTTP, bots, the sweep and workers.
+    Run {
+        /// Do not apply database migrations at start.
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Workers only (price checks and deliveries), to scale out.
+    Worker,
     /// Apply database migrations to DATABASE_URL (or the built-in SQLite file).
     Migrate,
     /// Benchmarks that print numbers.

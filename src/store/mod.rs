@@ -1,4 +1,7 @@
-//! Persistence: connecting to the database and running migrations.
+//! Persistence: connecting to the database, running migrations, and the
+//! entities of every table.
+
+pub mod entities;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};

@@ -164,3 +164,13 @@ pub fn page(name: &str) -> Option<String> {
     let path = corpus()?.join(name);
     Some(String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned())
 }
+
+/// The real amazon.de page of B01LZ79682 (EUR 12,99), showing another price.
+pub fn de_page_at(price_minor: i64) -> Option<String> {
+    let html = page("de-B01LZ79682.html")?;
+    let (euros, cents) = (price_minor / 100, price_minor % 100);
+    Some(
+        html.replace("12,99", &format!("{euros},{cents:02}"))
+            .replace("12.99", &format!("{euros}.{cents:02}")),
+    )
+}

@@ -5,3 +5,5 @@ mod cli;
 mod fake_amazon;
 mod fetch;
 mod migrate;
+mod support;
+mod tracking;

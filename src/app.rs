@@ -1,0 +1,183 @@
+//! The running application: database, queues, cache, fetcher and notifiers,
+//! wired for one of two modes.
+//!
+//! - Embedded (default): SQLite file, apalis-sqlite queues in it, in-process
+//!   cache and rate limiter. Nothing to install.
+//! - Scaled: PostgreSQL + Redis (apalis-redis queues, Redis cache and rate
+//!   limiter), any number of worker processes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
+
+use crate::amazon::fetch::Fetcher;
+use crate::amazon::url::ShortLinkResolver;
+use crate::cache::Cache;
+use crate::config::{Config, DatabaseUrl};
+use crate::domain::alert::Rules;
+use crate::jobs::Queues;
+use crate::metrics::Metrics;
+use crate::notify::Notifiers;
+use crate::notify::record::FileNotifier;
+use crate::ratelimit::RateLimiter;
+
+/// Timings that tests and operators may tighten; defaults suit production.
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    /// How long after a check a product is due again (from PRICE_CHECK_CRON).
+    pub check_period: Duration,
+    /// Spread each sweep's checks over this much of the period (0 = all at once).
+    pub spread: Duration,
+    /// A drop of more than half is checked again after this delay.
+    pub confirm_delay: Duration,
+    /// First back-off after a blocked check; doubles per failure up to the cap.
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    /// A worker owns a claimed delivery this long.
+    pub delivery_lease: Duration,
+    /// Undelivered outbox rows older than this are re-enqueued by the sweeper.
+    pub redeliver_after: Duration,
+    /// How often each worker looks for outbox rows to re-enqueue.
+    pub outbox_sweep_every: Duration,
+    /// A cached snapshot younger than this answers `track` without a fetch.
+    pub snapshot_fresh_for: Duration,
+}
+
+impl Tuning {
+    pub fn from_config(config: &Config) -> Tuning {
+        let period = config.check_period();
+        Tuning {
+            check_period: period,
+            spread: period.mul_f64(0.9),
+            confirm_delay: Duration::from_secs(120),
+            backoff_base: Duration::from_secs(config.check_backoff_base_secs),
+            backoff_cap: Duration::from_secs(12 * 3600),
+            delivery_lease: Duration::from_secs(config.delivery_lease_secs),
+            redeliver_after: Duration::from_secs(config.outbox_redeliver_after_secs),
+            outbox_sweep_every: Duration::from_secs(config.outbox_redeliver_after_secs.clamp(1, 30)),
+            snapshot_fresh_for: Duration::from_secs(600),
+        }
+    }
+}
+
+pub struct App {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub fetcher: Fetcher,
+    pub resolver: ShortLinkResolver,
+    pub cache: Cache,
+    pub limiter: RateLimiter,
+    pub queues: Queues,
+    pub notifiers: Notifiers,
+    pub metrics: Metrics,
+    pub rules: Rules,
+    pub tuning: Tuning,
+    pub redis: Option<redis::aio::ConnectionManager>,
+}
+
+/// Which mode the settings ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Embedded,
+    Scaled,
+}
+
+/// The mode, or one sentence saying what to set.
+pub fn mode(config: &Config) -> Result<Mode, String> {
+    match (&config.database_url, config.redis_url.is_some()) {
+        (DatabaseUrl::Sqlite(_), false) => Ok(Mode::Embedded),
+        (DatabaseUrl::Postgres(_), true) => Ok(Mode::Scaled),
+        (DatabaseUrl::Postgres(_), false) => Err(
+            "DATABASE_URL is PostgreSQL, so REDIS_URL must be set too: the job queues and the shared cache live in Redis."
+                .into(),
+        ),
+        (DatabaseUrl::Sqlite(_), true) => Err(
+            "REDIS_URL is set but DATABASE_URL is SQLite: set DATABASE_URL=postgres://… to run several workers, or unset REDIS_URL for the single-process mode."
+                .into(),
+        ),
+    }
+}
+
+/// Options the caller (a role or a test) adds to the configuration.
+#[derive(Default)]
+pub struct Options {
+    /// Prefix for every Redis key (queues, cache, rate limits). Tests use a
+    /// fresh one each; production keeps the default `pw:`.
+    pub redis_prefix: Option<String>,
+    pub notifiers: Option<Notifiers>,
+    pub tuning: Option<Tuning>,
+}
+
+impl App {
+    pub async fn build(config: Config, opts: Options) -> anyhow::Result<Arc<App>> {
+        let mode = mode(&config).map_err(anyhow::Error::msg)?;
+        let db = crate::store::connect(&config.database_url).await?;
+        let tuning = opts.tuning.unwrap_or_else(|| Tuning::from_config(&config));
+        let prefix = opts
+            .redis_prefix
+            .or_else(|| std::env::var("PRICEWATCH_REDIS_PREFIX").ok())
+            .unwrap_or_else(|| "pw:".into());
+        let cache_ttl = tuning.check_period.max(Duration::from_secs(60));
+        let (cache, limiter, queues, redis) = match mode {
+            Mode::Embedded => {
+                let pool = db.get_sqlite_connection_pool().clone();
+                (
+                    Cache::local(cache_ttl, 50_000),
+                    RateLimiter::local(config.amazon_max_rps),
+                    Queues::sqlite(pool).await?,
+                    None,
+                )
+            }
+            Mode::Scaled => {
+                let url = config
+                    .redis_url
+                    .as_ref()
+                    .map(|s| s.expose_secret().to_string())
+                    .unwrap_or_default();
+                let conn = apalis_redis::connect(url)
+                    .await
+                    .context("while connecting to Redis (check REDIS_URL)")?;
+                (
+                    Cache::redis(conn.clone(), &prefix, cache_ttl),
+                    RateLimiter::redis(config.amazon_max_rps, conn.clone(), &prefix),
+                    Queues::redis(conn.clone(), &prefix),
+                    Some(conn),
+                )
+            }
+        };
+        let proxy = config
+            .fetch
+            .proxy_url
+            .as_ref()
+            .map(|s| s.expose_secret().to_string());
+        let resolver = ShortLinkResolver::new(proxy.as_deref())
+            .map_err(|e| anyhow::anyhow!("short-link resolver: {e}"))?;
+        let mut notifiers = opts.notifiers.unwrap_or_default();
+        if let Some(dir) = config.delivery_log_dir.clone() {
+            notifiers = notifiers.with_fallback(Arc::new(FileNotifier::new(PathBuf::from(dir))));
+        }
+        let rules = Rules {
+            step_pct: config.alert_step_pct,
+            max_alerts_per_day: config.max_alerts_per_day,
+            ..Rules::default()
+        };
+        Ok(Arc::new(App {
+            fetcher: Fetcher::new(&config.fetch)?,
+            db,
+            config: Arc::new(config),
+            resolver,
+            cache,
+            limiter,
+            queues,
+            notifiers,
+            metrics: Metrics::default(),
+            rules,
+            tuning,
+            redis,
+        }))
+    }
+}

@@ -1,0 +1,81 @@
+//! The long-running roles: `run` (everything in one process) and `worker`
+//! (queues only, to scale out).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::app::{App, Options};
+use crate::config::Config;
+use crate::jobs::{self, sweep};
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down: finishing in-flight jobs");
+}
+
+/// A shutdown future that can be awaited by several tasks.
+fn shared_shutdown() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+async fn wait(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|v| *v).await;
+}
+
+/// `pricewatch run`: migrate (unless told not to), HTTP, the sweep, workers.
+pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
+    if migrate {
+        crate::store::migrate(&config).await?;
+    }
+    let port = config.port;
+    let app = App::build(config, Options::default()).await?;
+    let stop = shared_shutdown();
+    let addr = SocketAddr::from(([0, 0, 0, 0], port));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("while listening on port {port} (PORT)"))?;
+    tracing::info!(port, mode = ?crate::app::mode(&app.config).ok(), "pricewatch is running");
+    let http = tokio::spawn(crate::http::serve(app.clone(), listener, wait(stop.clone())));
+    let cron = tokio::spawn(sweep::cron_loop(app.clone(), stop.clone()));
+    let workers = jobs::run_workers(app.clone(), &worker_name("run"), wait(stop.clone())).await;
+    let _ = cron.await;
+    let _ = http.await;
+    workers
+}
+
+/// `pricewatch worker`: only the queues.
+pub async fn worker(config: Config) -> anyhow::Result<()> {
+    let app: Arc<App> = App::build(config, Options::default()).await?;
+    tracing::info!("worker started");
+    jobs::run_workers(app, &worker_name("worker"), shutdown_signal()).await
+}
+
+fn worker_name(role: &str) -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+    format!("{role}-{host}-{}", std::process::id())
+}

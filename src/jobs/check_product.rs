@@ -1,0 +1,620 @@
+//! `check_product`: fetch and read one product, record what changed, and turn
+//! the change into alerts in the outbox. Blocked or failed checks back off and
+//! change nothing else: the last good price stays and nothing alerts.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+
+use crate::amazon::extract::{Availability, Condition, ProductSnapshot};
+use crate::amazon::fetch::{Action, FetchError};
+use crate::app::App;
+use crate::cache::CachedSnapshot;
+use crate::domain::alert::{self, Alert, History, Observation, Offer, Stock, WatchView};
+use crate::domain::{Asin, Marketplace, ProductRef};
+use crate::notify::{AlertPayload, channel_for};
+use crate::store::entities::{destinations, notifications, price_points, products, users, watches};
+
+/// What one check did (for logs, tests and benchmarks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckOutcome {
+    /// The row is gone or the product was marked gone earlier.
+    Skipped,
+    /// Another worker is checking this product right now.
+    InFlight,
+    /// Read fine; `changed` when a price point was written; `alerts` written to the outbox.
+    Checked { changed: bool, alerts: usize },
+    /// A big drop that will be checked again before it is believed.
+    AwaitingConfirmation,
+    /// Blocked, unreadable or transient: backed off.
+    BackedOff(String),
+    /// Amazon says the product no longer exists.
+    Gone,
+}
+
+pub fn availability_str(a: Availability) -> &'static str {
+    match a {
+        Availability::InStock => "in_stock",
+        Availability::OutOfStock => "out_of_stock",
+        Availability::Unavailable => "unavailable",
+        Availability::OnlyOtherSellers => "only_other_sellers",
+    }
+}
+
+pub fn condition_str(c: Condition) -> &'static str {
+    match c {
+        Condition::New => "new",
+        Condition::Used => "used",
+    }
+}
+
+fn stock_of(s: Option<&str>) -> Stock {
+    match s {
+        Some("in_stock") => Stock::InStock,
+        Some("out_of_stock") => Stock::OutOfStock,
+        Some("only_other_sellers") => Stock::OnlyOtherSellers,
+        _ => Stock::Unavailable,
+    }
+}
+
+fn offer_of(s: Option<&str>) -> Option<Offer> {
+    match s {
+        Some("new") => Some(Offer::New),
+        Some("used") => Some(Offer::Used),
+        _ => None,
+    }
+}
+
+pub fn product_ref(p: &products::Model) -> Option<ProductRef> {
+    Some(ProductRef {
+        marketplace: Marketplace::from_name(&p.marketplace)?,
+        asin: Asin::parse(&p.asin)?,
+    })
+}
+
+pub fn cached(p: &products::Model) -> CachedSnapshot {
+    CachedSnapshot {
+        product_id: p.id,
+        marketplace: p.marketplace.clone(),
+        asin: p.asin.clone(),
+        title: p.title.clone().unwrap_or_default(),
+        image_url: p.image_url.clone(),
+        currency: p.currency.clone(),
+        price_minor: p.last_price_minor,
+        list_price_minor: p.list_price_minor,
+        availability: p.availability.clone().unwrap_or_else(|| "unavailable".into()),
+        condition: p.condition.clone(),
+        seller: p.seller.clone(),
+        checked_at: p.last_checked_at.unwrap_or(p.created_at),
+    }
+}
+
+/// How long a check may hold its product before another may start.
+const LEASE_SECS: i64 = 120;
+
+/// Exponential back-off for the n-th consecutive failure, capped and jittered.
+pub fn backoff(app: &App, failures: i32, base: std::time::Duration) -> chrono::Duration {
+    let exp = u32::try_from(failures.clamp(1, 16) - 1).unwrap_or(0);
+    let raw = base.saturating_mul(2u32.saturating_pow(exp));
+    let capped = raw.min(app.tuning.backoff_cap);
+    // +-20% so a storefront's backed-off products do not return together.
+    let jitter = 0.8 + rand::random::<f64>() * 0.4;
+    chrono::Duration::from_std(capped.mul_f64(jitter)).unwrap_or(chrono::Duration::hours(1))
+}
+
+/// Runs one check of `product_id`.
+pub async fn run(app: &App, product_id: i64) -> anyhow::Result<CheckOutcome> {
+    // One check in flight per product, across every worker: take a lease.
+    let now = Utc::now();
+    let lease = Query::update()
+        .table(products::Entity)
+        .value(products::Column::CheckLeaseUntil, now + chrono::Duration::seconds(LEASE_SECS))
+        .and_where(Expr::col(products::Column::Id).eq(product_id))
+        .and_where(Expr::col(products::Column::GoneAt).is_null())
+        .cond_where(
+            sea_orm::Condition::any()
+                .add(Expr::col(products::Column::CheckLeaseUntil).is_null())
+                .add(Expr::col(products::Column::CheckLeaseUntil).lt(now)),
+        )
+        .to_owned();
+    if app.db.execute(&lease).await?.rows_affected() != 1 {
+        let exists = products::Entity::find_by_id(product_id).one(&app.db).await?;
+        return Ok(match exists {
+            Some(p) if p.gone_at.is_none() => CheckOutcome::InFlight,
+            _ => CheckOutcome::Skipped,
+        });
+    }
+    let Some(row) = products::Entity::find_by_id(product_id).one(&app.db).await? else {
+        return Ok(CheckOutcome::Skipped);
+    };
+    let Some(pref) = product_ref(&row) else {
+        tracing::warn!(product.id = row.id, "product row names no known storefront/ASIN");
+        return Ok(CheckOutcome::Skipped);
+    };
+    app.limiter.acquire(&row.marketplace).await;
+    let started = Instant::now();
+    let result = app.fetcher.check(&pref).await;
+    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    app.metrics.observe_fetch_ms(ms);
+    use std::sync::atomic::Ordering::Relaxed;
+    match result {
+        Ok(snap) => {
+            app.metrics.checks_ok.fetch_add(1, Relaxed);
+            record(app, row, &snap).await
+        }
+        Err(e) => {
+            let counter = match &e {
+                FetchError::Blocked(_) => &app.metrics.checks_blocked,
+                FetchError::NotFound => &app.metrics.checks_not_found,
+                FetchError::Transient(_) => &app.metrics.checks_transient,
+                FetchError::Unreadable | FetchError::Setup(_) => &app.metrics.checks_unreadable,
+            };
+            counter.fetch_add(1, Relaxed);
+            tracing::info!(product.id = row.id, product.asin = %row.asin, duration_ms = ms, outcome = %e, "check did not read a product");
+            failed(app, row, &e).await
+        }
+    }
+}
+
+async fn failed(app: &App, row: products::Model, e: &FetchError) -> anyhow::Result<CheckOutcome> {
+    let now = Utc::now();
+    match e.action() {
+        Action::Gone => {
+            mark_gone(app, &row, now).await?;
+            Ok(CheckOutcome::Gone)
+        }
+        action => {
+            let failures = row.failure_count.saturating_add(1);
+            let base = if action == Action::Retry {
+                app.tuning.backoff_base / 5
+            } else {
+                app.tuning.backoff_base
+            };
+            let next = now + backoff(app, failures, base);
+            let mut m: products::ActiveModel = row.into();
+            m.failure_count = Set(failures);
+            m.next_check_at = Set(next);
+            m.check_lease_until = Set(None);
+            m.update(&app.db).await?;
+            Ok(CheckOutcome::BackedOff(e.to_string()))
+        }
+    }
+}
+
+/// Writes what a good read says, then evaluates the product's watches.
+async fn record(
+    app: &App,
+    row: products::Model,
+    snap: &ProductSnapshot,
+) -> anyhow::Result<CheckOutcome> {
+    let now = Utc::now();
+    let currency = snap
+        .price
+        .map_or_else(|| snap.marketplace.currency(), |m| m.currency());
+    // A price in another currency than the product's is not comparable: treat
+    // it as no price rather than alerting on it.
+    let price = snap
+        .price
+        .filter(|m| m.currency().code() == row.currency || row.last_checked_at.is_none())
+        .map(|m| m.minor());
+    let availability = availability_str(snap.availability);
+    let condition = snap.condition.map(condition_str);
+
+    // A drop of more than half is checked again before anyone hears of it.
+    if let (Some(old), Some(new)) = (row.last_price_minor, price)
+        && new.saturating_mul(2) < old
+        && row.pending_confirm_minor != Some(new)
+    {
+        let delay = app.tuning.confirm_delay;
+        let mut m: products::ActiveModel = row.clone().into();
+        m.pending_confirm_minor = Set(Some(new));
+        m.next_check_at = Set(now + chrono::Duration::from_std(delay).unwrap_or_default());
+        m.check_lease_until = Set(None);
+        m.update(&app.db).await?;
+        let key = format!("confirm:{}:{new}:{}", row.id, now.timestamp_millis());
+        app.queues.push_check(row.id, &key, delay).await?;
+        tracing::info!(product.id = row.id, old, new, "big drop: checking again before believing it");
+        return Ok(CheckOutcome::AwaitingConfirmation);
+    }
+
+    let first = row.last_checked_at.is_none();
+    let changed = first
+        || row.last_price_minor != price
+        || row.availability.as_deref() != Some(availability)
+        || row.condition.as_deref() != condition;
+    let previous = (!first).then(|| Observation {
+        price_minor: row.last_price_minor,
+        stock: stock_of(row.availability.as_deref()),
+        offer: offer_of(row.condition.as_deref()),
+        at: row.last_checked_at.unwrap_or(row.created_at),
+    });
+
+    let txn = app.db.begin().await?;
+    let point_id = if changed {
+        let point = price_points::ActiveModel {
+            product_id: Set(row.id),
+            observed_at: Set(now),
+            price_minor: Set(price),
+            availability: Set(availability.to_string()),
+            condition: Set(condition.map(String::from)),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        Some(point.id)
+    } else {
+        None
+    };
+    let period = chrono::Duration::from_std(app.tuning.check_period).unwrap_or_default();
+    let mut m: products::ActiveModel = row.clone().into();
+    m.title = Set(Some(snap.title.clone()));
+    m.image_url = Set(snap.image_url.clone());
+    if first {
+        m.currency = Set(currency.code().to_string());
+    }
+    m.last_price_minor = Set(price);
+    m.list_price_minor = Set(snap.list_price.map(|l| l.minor()));
+    m.availability = Set(Some(availability.to_string()));
+    m.condition = Set(condition.map(String::from));
+    m.seller = Set(snap.seller.clone());
+    m.last_checked_at = Set(Some(now));
+    m.next_check_at = Set(Ord::max(now + period, row.next_check_at));
+    m.failure_count = Set(0);
+    m.pending_confirm_minor = Set(None);
+    m.check_lease_until = Set(None);
+    let updated = m.update(&txn).await?;
+    txn.commit().await?;
+    app.cache.put(&cached(&updated)).await;
+
+    let alerts = match (point_id, previous) {
+        (Some(point_id), Some(previous)) => {
+            let now_obs = Observation {
+                price_minor: price,
+                stock: stock_of(Some(availability)),
+                offer: offer_of(condition),
+                at: now,
+            };
+            fan_out(app, &updated, point_id, &previous, &now_obs).await?
+        }
+        _ => 0,
+    };
+    Ok(CheckOutcome::Checked { changed, alerts })
+}
+
+/// Evaluates every watch of the product (one indexed query) and writes one
+/// outbox row per alert; only rows whose insert wins are enqueued.
+pub async fn fan_out(
+    app: &App,
+    product: &products::Model,
+    point_id: i64,
+    previous: &Observation,
+    now_obs: &Observation,
+) -> anyhow::Result<usize> {
+    let list = watches::Entity::find()
+        .filter(watches::Column::ProductId.eq(product.id))
+        .filter(watches::Column::State.ne("paused"))
+        .all(&app.db)
+        .await
+        .context("while loading the product's watches")?;
+    if list.is_empty() {
+        return Ok(0);
+    }
+    let user_ids: Vec<i64> = list.iter().map(|w| w.user_id).collect();
+    let dest_ids: Vec<i64> = list.iter().map(|w| w.destination_id).collect();
+    let mut users_by_id = std::collections::HashMap::new();
+    for chunk in user_ids.chunks(5000) {
+        for u in users::Entity::find()
+            .filter(users::Column::Id.is_in(chunk.iter().copied()))
+            .all(&app.db)
+            .await?
+        {
+            users_by_id.insert(u.id, u);
+        }
+    }
+    let mut dests_by_id = std::collections::HashMap::new();
+    for chunk in dest_ids.chunks(5000) {
+        for d in destinations::Entity::find()
+            .filter(destinations::Column::Id.is_in(chunk.iter().copied()))
+            .all(&app.db)
+            .await?
+        {
+            dests_by_id.insert(d.id, d);
+        }
+    }
+    let lowest_90d = is_lowest_90d(app, product.id, now_obs.price_minor, now_obs.at).await?;
+    let today = now_obs.at.date_naive();
+
+    let mut rows = Vec::new();
+    let mut rearm = Vec::new();
+    for w in &list {
+        let (Some(user), Some(dest)) = (users_by_id.get(&w.user_id), dests_by_id.get(&w.destination_id))
+        else {
+            continue;
+        };
+        if dest.paused_at.is_some() {
+            continue;
+        }
+        let alerts_today = if user.alerts_day == Some(today) {
+            u32::try_from(user.alerts_today).unwrap_or(0)
+        } else {
+            0
+        };
+        let view = watch_view(w);
+        let history = History {
+            previous: Some(previous.clone()),
+            last_back_in_stock_alert_at: w.last_stock_alert_at,
+            alerts_today_for_user: alerts_today,
+        };
+        let decision = alert::evaluate(&app.rules, &view, &history, now_obs);
+        match decision.alert {
+            Some(a) => {
+                let (kind, old, new) = match a {
+                    Alert::PriceDrop { from_minor, to_minor } => ("price_drop", from_minor, Some(to_minor)),
+                    Alert::BackInStock { price_minor } => ("back_in_stock", previous.price_minor, price_minor),
+                };
+                let channel = channel_for(&dest.kind);
+                let payload = AlertPayload {
+                    watch_id: Some(w.id),
+                    product_id: product.id,
+                    marketplace: product.marketplace.clone(),
+                    asin: product.asin.clone(),
+                    title: product.title.clone().unwrap_or_default(),
+                    image_url: product.image_url.clone(),
+                    currency: product.currency.clone(),
+                    old_price_minor: old,
+                    new_price_minor: new,
+                    target_minor: w.target_minor,
+                    lowest_90d,
+                    locale: user.locale.clone(),
+                };
+                rows.push((
+                    format!("w:{}:pp:{point_id}:{channel}", w.id),
+                    kind,
+                    w,
+                    dest,
+                    channel,
+                    payload,
+                ));
+            }
+            None if view.fired && !decision.fired => rearm.push(w.id),
+            None => {}
+        }
+    }
+
+    if !rearm.is_empty() {
+        let q = Query::update()
+            .table(watches::Entity)
+            .value(watches::Column::State, "armed")
+            .and_where(Expr::col(watches::Column::Id).is_in(rearm))
+            .and_where(Expr::col(watches::Column::State).eq("fired"))
+            .to_owned();
+        app.db.execute(&q).await?;
+    }
+    if rows.is_empty() {
+        return Ok(0);
+    }
+
+    // (notification id, watch id, user id, price drop?)
+    let mut created: Vec<(i64, i64, i64, bool)> = Vec::new();
+    let txn = app.db.begin().await?;
+    for chunk in rows.chunks(500) {
+        let mut q = Query::insert()
+            .into_table(notifications::Entity)
+            .columns([
+                notifications::Column::IdempotencyKey,
+                notifications::Column::Kind,
+                notifications::Column::WatchId,
+                notifications::Column::ProductId,
+                notifications::Column::PricePointId,
+                notifications::Column::DestinationId,
+                notifications::Column::Channel,
+                notifications::Column::Payload,
+                notifications::Column::Status,
+                notifications::Column::Attempts,
+                notifications::Column::NextAttemptAt,
+                notifications::Column::CreatedAt,
+            ])
+            .to_owned();
+        for (key, kind, w, dest, channel, payload) in chunk {
+            let json = serde_json::to_string(payload)?;
+            q.values([
+                key.clone().into(),
+                (*kind).into(),
+                w.id.into(),
+                product.id.into(),
+                point_id.into(),
+                dest.id.into(),
+                (*channel).into(),
+                json.into(),
+                "pending".into(),
+                0i32.into(),
+                now_obs.at.into(),
+                now_obs.at.into(),
+            ])?;
+        }
+        q.on_conflict(
+            OnConflict::column(notifications::Column::IdempotencyKey)
+                .do_nothing()
+                .to_owned(),
+        );
+        q.returning(
+            Query::returning().columns([notifications::Column::Id, notifications::Column::WatchId]),
+        );
+        for r in txn.query_all(&q).await? {
+            let id: i64 = r.try_get("", "id")?;
+            let watch_id: i64 = r.try_get("", "watch_id")?;
+            let user_id = list
+                .iter()
+                .find(|w| w.id == watch_id)
+                .map_or(0, |w| w.user_id);
+            let drop = rows
+                .iter()
+                .any(|(_, kind, w, ..)| w.id == watch_id && *kind == "price_drop");
+            created.push((id, watch_id, user_id, drop));
+        }
+    }
+    if !created.is_empty() {
+        // A price drop fires the watch at that price; a back-in-stock alert
+        // only starts its own cooldown (it must not move the alerted price).
+        let drops: Vec<i64> = created.iter().filter(|c| c.3).map(|c| c.1).collect();
+        let restocks: Vec<i64> = created.iter().filter(|c| !c.3).map(|c| c.1).collect();
+        for chunk in drops.chunks(5000) {
+            let q = Query::update()
+                .table(watches::Entity)
+                .value(watches::Column::State, "fired")
+                .value(watches::Column::LastAlertPriceMinor, now_obs.price_minor)
+                .value(watches::Column::LastAlertAt, now_obs.at)
+                .value(watches::Column::UpdatedAt, now_obs.at)
+                .and_where(Expr::col(watches::Column::Id).is_in(chunk.iter().copied()))
+                .to_owned();
+            txn.execute(&q).await?;
+        }
+        for chunk in restocks.chunks(5000) {
+            let q = Query::update()
+                .table(watches::Entity)
+                .value(watches::Column::LastStockAlertAt, now_obs.at)
+                .value(watches::Column::UpdatedAt, now_obs.at)
+                .and_where(Expr::col(watches::Column::Id).is_in(chunk.iter().copied()))
+                .to_owned();
+            txn.execute(&q).await?;
+        }
+        let mut user_ids: Vec<i64> = created.iter().map(|c| c.2).collect();
+        user_ids.sort_unstable();
+        user_ids.dedup();
+        for chunk in user_ids.chunks(5000) {
+            let q = Query::update()
+                .table(users::Entity)
+                .value(
+                    users::Column::AlertsToday,
+                    Expr::case(
+                        Expr::col(users::Column::AlertsDay).eq(today),
+                        Expr::col(users::Column::AlertsToday).add(1),
+                    )
+                    .finally(1),
+                )
+                .value(users::Column::AlertsDay, today)
+                .and_where(Expr::col(users::Column::Id).is_in(chunk.iter().copied()))
+                .to_owned();
+            txn.execute(&q).await?;
+        }
+    }
+    txn.commit().await?;
+
+    let ids: Vec<i64> = created.iter().map(|c| c.0).collect();
+    app.queues.push_deliveries(&ids, std::time::Duration::ZERO).await?;
+    app.metrics
+        .alerts_created
+        .fetch_add(ids.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    Ok(ids.len())
+}
+
+pub fn watch_view(w: &watches::Model) -> WatchView {
+    WatchView {
+        target_minor: w.target_minor,
+        reference_minor: w.reference_minor,
+        fired: w.state == "fired",
+        paused: w.state == "paused",
+        snoozed_until: w.snoozed_until,
+        last_alert_price_minor: w.last_alert_price_minor,
+        last_alert_at: w.last_alert_at,
+        back_in_stock: w.back_in_stock,
+        allow_used: w.allow_used,
+        created_at: w.created_at,
+    }
+}
+
+/// True when `price` is at or below every price seen in the last 90 days.
+async fn is_lowest_90d(
+    app: &App,
+    product_id: i64,
+    price: Option<i64>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let Some(price) = price else { return Ok(false) };
+    let q = Query::select()
+        .expr_as(
+            Expr::col(price_points::Column::PriceMinor).min(),
+            sea_orm::sea_query::Alias::new("low"),
+        )
+        .from(price_points::Entity)
+        .and_where(Expr::col(price_points::Column::ProductId).eq(product_id))
+        .and_where(Expr::col(price_points::Column::ObservedAt).gte(now - chrono::Duration::days(90)))
+        .to_owned();
+    let low = app
+        .db
+        .query_one(&q)
+        .await?
+        .and_then(|r| r.try_get::<Option<i64>>("", "low").ok().flatten());
+    Ok(low.is_none_or(|l| price <= l))
+}
+
+/// Marks the product gone and tells each watcher once (the key has no price point).
+async fn mark_gone(app: &App, row: &products::Model, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let mut m: products::ActiveModel = row.clone().into();
+    m.gone_at = Set(Some(now));
+    m.check_lease_until = Set(None);
+    m.update(&app.db).await?;
+    let list = watches::Entity::find()
+        .filter(watches::Column::ProductId.eq(row.id))
+        .filter(watches::Column::State.ne("paused"))
+        .all(&app.db)
+        .await?;
+    let mut ids = Vec::new();
+    for w in list {
+        let Some(dest) = destinations::Entity::find_by_id(w.destination_id).one(&app.db).await?
+        else {
+            continue;
+        };
+        let locale = users::Entity::find_by_id(w.user_id)
+            .one(&app.db)
+            .await?
+            .map_or_else(|| "en".to_string(), |u| u.locale);
+        let channel = channel_for(&dest.kind);
+        let payload = AlertPayload {
+            watch_id: Some(w.id),
+            product_id: row.id,
+            marketplace: row.marketplace.clone(),
+            asin: row.asin.clone(),
+            title: row.title.clone().unwrap_or_default(),
+            image_url: row.image_url.clone(),
+            currency: row.currency.clone(),
+            old_price_minor: row.last_price_minor,
+            locale,
+            ..Default::default()
+        };
+        let insert = notifications::Entity::insert(notifications::ActiveModel {
+            idempotency_key: Set(format!("w:{}:gone:{channel}", w.id)),
+            kind: Set("gone".into()),
+            watch_id: Set(Some(w.id)),
+            product_id: Set(Some(row.id)),
+            destination_id: Set(dest.id),
+            channel: Set(channel.into()),
+            payload: Set(serde_json::to_string(&payload)?),
+            status: Set("pending".into()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::column(notifications::Column::IdempotencyKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec(&app.db)
+        .await;
+        match insert {
+            Ok(r) => ids.push(r.last_insert_id),
+            Err(sea_orm::DbErr::RecordNotInserted) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    app.queues.push_deliveries(&ids, std::time::Duration::ZERO).await?;
+    Ok(())
+}

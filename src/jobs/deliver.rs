@@ -1,0 +1,178 @@
+//! `deliver`: send one outbox row. The row is claimed with a lease before
+//! sending, so a second worker or a duplicate job does nothing; a worker that
+//! dies mid-send leaves a lease that runs out, and the outbox sweeper hands
+//! the row to another worker.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, EntityTrait};
+
+use crate::app::App;
+use crate::notify::{AlertPayload, Delivery, SendError};
+use crate::store::entities::{destinations, notifications};
+
+/// Attempts before a row is given up as dead.
+const MAX_ATTEMPTS: i32 = 8;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliverOutcome {
+    Delivered,
+    /// Someone else holds it, or it was delivered already.
+    NotMine,
+    RetryLater,
+    Dead(String),
+}
+
+pub async fn run(app: &App, id: i64) -> anyhow::Result<DeliverOutcome> {
+    let now = Utc::now();
+    let lease = now + chrono::Duration::from_std(app.tuning.delivery_lease).unwrap_or_default();
+    // Claim: pending and due, or sending with a lease that ran out.
+    let claim = Query::update()
+        .table(notifications::Entity)
+        .value(notifications::Column::Status, "sending")
+        .value(notifications::Column::LeaseUntil, lease)
+        .value(
+            notifications::Column::Attempts,
+            Expr::col(notifications::Column::Attempts).add(1),
+        )
+        .and_where(Expr::col(notifications::Column::Id).eq(id))
+        .cond_where(
+            sea_orm::Condition::any()
+                .add(Expr::col(notifications::Column::Status).eq("pending"))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(Expr::col(notifications::Column::Status).eq("sending"))
+                        .add(Expr::col(notifications::Column::LeaseUntil).lt(now)),
+                ),
+        )
+        .to_owned();
+    if app.db.execute(&claim).await?.rows_affected() != 1 {
+        return Ok(DeliverOutcome::NotMine);
+    }
+    let Some(row) = notifications::Entity::find_by_id(id).one(&app.db).await? else {
+        return Ok(DeliverOutcome::NotMine);
+    };
+    let Some(dest) = destinations::Entity::find_by_id(row.destination_id)
+        .one(&app.db)
+        .await?
+    else {
+        return finish(app, id, "dead", Some("destination removed")).await;
+    };
+    if dest.paused_at.is_some() {
+        return finish(app, id, "dead", Some("destination paused")).await;
+    }
+    let Some(notifier) = app.notifiers.get(&row.channel) else {
+        // No sender configured for this channel (yet): keep it for later.
+        release(app, id, row.attempts, "no notifier for this channel", None).await?;
+        return Ok(DeliverOutcome::RetryLater);
+    };
+    let payload: AlertPayload = serde_json::from_str(&row.payload).unwrap_or_default();
+    let delivery = Delivery {
+        idempotency_key: row.idempotency_key.clone(),
+        channel: row.channel.clone(),
+        destination_kind: dest.kind.clone(),
+        address: dest.address.clone(),
+        kind: row.kind.clone(),
+        payload,
+    };
+    match notifier.send(&delivery).await {
+        Ok(()) => {
+            let done = Query::update()
+                .table(notifications::Entity)
+                .value(notifications::Column::Status, "delivered")
+                .value(notifications::Column::DeliveredAt, Utc::now())
+                .value(notifications::Column::LeaseUntil, Option::<chrono::DateTime<Utc>>::None)
+                .value(notifications::Column::LastError, Option::<String>::None)
+                .and_where(Expr::col(notifications::Column::Id).eq(id))
+                .to_owned();
+            app.db.execute(&done).await?;
+            app.metrics.alerts_sent.fetch_add(1, Relaxed);
+            Ok(DeliverOutcome::Delivered)
+        }
+        Err(SendError::Transient { reason, retry_after }) => {
+            app.metrics.alerts_failed.fetch_add(1, Relaxed);
+            if row.attempts >= MAX_ATTEMPTS {
+                return finish(app, id, "dead", Some(&reason)).await;
+            }
+            release(app, id, row.attempts, &reason, retry_after).await?;
+            Ok(DeliverOutcome::RetryLater)
+        }
+        Err(SendError::DestinationGone { reason }) => {
+            app.metrics.alerts_failed.fetch_add(1, Relaxed);
+            pause_destination(app, dest.id, &reason).await?;
+            finish(app, id, "dead", Some(&reason)).await
+        }
+        Err(SendError::Permanent { reason }) => {
+            app.metrics.alerts_failed.fetch_add(1, Relaxed);
+            finish(app, id, "dead", Some(&reason)).await
+        }
+    }
+}
+
+/// Gives the row back for a later attempt, with back-off (or the platform's
+/// `retry_after`), and enqueues that attempt.
+async fn release(
+    app: &App,
+    id: i64,
+    attempts: i32,
+    reason: &str,
+    retry_after: Option<Duration>,
+) -> anyhow::Result<()> {
+    let exp = u32::try_from(attempts.clamp(1, 10) - 1).unwrap_or(0);
+    let wait = retry_after.unwrap_or_else(|| {
+        let base = Duration::from_secs(5).saturating_mul(2u32.saturating_pow(exp));
+        base.min(Duration::from_secs(3600))
+            .mul_f64(0.8 + rand::random::<f64>() * 0.4)
+    });
+    let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+    let q = Query::update()
+        .table(notifications::Entity)
+        .value(notifications::Column::Status, "pending")
+        .value(notifications::Column::NextAttemptAt, next)
+        .value(notifications::Column::LeaseUntil, Option::<chrono::DateTime<Utc>>::None)
+        .value(notifications::Column::LastError, truncate(reason))
+        .and_where(Expr::col(notifications::Column::Id).eq(id))
+        .to_owned();
+    app.db.execute(&q).await?;
+    app.queues.push_deliveries(&[id], wait).await
+}
+
+async fn finish(
+    app: &App,
+    id: i64,
+    status: &str,
+    error: Option<&str>,
+) -> anyhow::Result<DeliverOutcome> {
+    let q = Query::update()
+        .table(notifications::Entity)
+        .value(notifications::Column::Status, status)
+        .value(notifications::Column::LeaseUntil, Option::<chrono::DateTime<Utc>>::None)
+        .value(notifications::Column::LastError, error.map(truncate))
+        .and_where(Expr::col(notifications::Column::Id).eq(id))
+        .to_owned();
+    app.db.execute(&q).await?;
+    Ok(DeliverOutcome::Dead(error.unwrap_or_default().to_string()))
+}
+
+/// The platform refuses this destination: pause it (and so every watch that
+/// alerts there) until the user comes back.
+pub async fn pause_destination(app: &App, destination_id: i64, reason: &str) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let q = Query::update()
+        .table(destinations::Entity)
+        .value(destinations::Column::PausedAt, now)
+        .value(destinations::Column::PausedReason, truncate(reason))
+        .and_where(Expr::col(destinations::Column::Id).eq(destination_id))
+        .and_where(Expr::col(destinations::Column::PausedAt).is_null())
+        .to_owned();
+    app.db.execute(&q).await?;
+    tracing::info!(destination.id = destination_id, "destination refused delivery; paused it");
+    Ok(())
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(500).collect()
+}

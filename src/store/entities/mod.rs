@@ -1,0 +1,9 @@
+//! sea-orm entities, one per table (the schema lives in `migrations/`).
+
+pub mod destinations;
+pub mod feeds;
+pub mod notifications;
+pub mod price_points;
+pub mod products;
+pub mod users;
+pub mod watches;

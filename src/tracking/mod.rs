@@ -1,0 +1,472 @@
+//! Use-cases: the only API the bots and jobs call to change who tracks what.
+//! Platform adapters translate chat into these calls; nothing here knows
+//! Telegram or Discord.
+
+pub mod history;
+
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+
+use crate::amazon::url::{self, Link, UrlError};
+use crate::app::App;
+use crate::cache::CachedSnapshot;
+use crate::domain::target::{Target, TargetError};
+use crate::domain::{Currency, Money, ProductRef};
+use crate::jobs::check_product::{self, CheckOutcome};
+use crate::store::entities::{destinations, products, users, watches};
+
+pub use history::{HistoryView, Stats, history};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    Telegram,
+    Discord,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Telegram => "telegram",
+            Platform::Discord => "discord",
+        }
+    }
+}
+
+/// Who is asking: one person on one platform.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub platform: Platform,
+    pub user_id: String,
+    pub display_name: Option<String>,
+    /// The platform's language code (`de`, `en-GB`), used for new users.
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DestinationKind {
+    TelegramChat,
+    DiscordDm,
+    DiscordChannel,
+    Email,
+}
+
+impl DestinationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DestinationKind::TelegramChat => "telegram_chat",
+            DestinationKind::DiscordDm => "discord_dm",
+            DestinationKind::DiscordChannel => "discord_channel",
+            DestinationKind::Email => "email",
+        }
+    }
+}
+
+/// Where alerts for a watch go.
+#[derive(Debug, Clone)]
+pub struct DestinationRef {
+    pub kind: DestinationKind,
+    pub address: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrackError {
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error("You already track {limit} products, the most allowed. Remove one with /untrack first.")]
+    TooManyWatches { limit: u32 },
+    #[error("Amazon says this product no longer exists.")]
+    ProductGone,
+    #[error("That watch does not exist (or is not yours).")]
+    NoSuchWatch,
+    #[error("something went wrong")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for TrackError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        TrackError::Internal(e.into())
+    }
+}
+
+/// The result of `track`.
+#[derive(Debug, Clone)]
+pub struct Tracked {
+    pub watch: watches::Model,
+    pub product: products::Model,
+    /// The current state, from the cache or a fetch made now; `None` when
+    /// Amazon could not be read right now (the watch is kept; we try later).
+    pub snapshot: Option<CachedSnapshot>,
+    pub created: bool,
+    /// The target is at or above the current price already.
+    pub already_at_target: bool,
+    /// Why there is no snapshot, when there is none.
+    pub fetch_problem: Option<String>,
+}
+
+/// A watch with its product, for lists.
+#[derive(Debug, Clone)]
+pub struct WatchItem {
+    pub watch: watches::Model,
+    pub product: products::Model,
+}
+
+/// An insert that lost to a concurrent one (ON CONFLICT DO NOTHING) is fine:
+/// the caller reads the winner's row next.
+fn conflict_is_fine<T>(r: Result<T, sea_orm::DbErr>) -> Result<(), TrackError> {
+    match r {
+        Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Finds or creates the user for an identity.
+pub async fn ensure_user(app: &App, who: &Identity) -> Result<users::Model, TrackError> {
+    let platform = who.platform.as_str();
+    let find = || {
+        users::Entity::find()
+            .filter(users::Column::Platform.eq(platform))
+            .filter(users::Column::PlatformUserId.eq(who.user_id.as_str()))
+    };
+    if let Some(u) = find().one(&app.db).await? {
+        return Ok(u);
+    }
+    let locale = who
+        .locale
+        .as_deref()
+        .and_then(|l| l.split(['-', '_']).next())
+        .filter(|l| !l.is_empty() && l.len() <= 8)
+        .unwrap_or("en")
+        .to_ascii_lowercase();
+    let insert = users::Entity::insert(users::ActiveModel {
+        platform: Set(platform.into()),
+        platform_user_id: Set(who.user_id.clone()),
+        display_name: Set(who.display_name.clone()),
+        locale: Set(locale),
+        alerts_today: Set(0),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([users::Column::Platform, users::Column::PlatformUserId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec(&app.db)
+    .await;
+    conflict_is_fine(insert)?;
+    find()
+        .one(&app.db)
+        .await?
+        .ok_or_else(|| TrackError::Internal(anyhow::anyhow!("user vanished after insert")))
+}
+
+/// Finds or creates a destination.
+pub async fn ensure_destination(
+    app: &App,
+    dest: &DestinationRef,
+    owner: Option<i64>,
+) -> Result<destinations::Model, TrackError> {
+    let find = || {
+        destinations::Entity::find()
+            .filter(destinations::Column::Kind.eq(dest.kind.as_str()))
+            .filter(destinations::Column::Address.eq(dest.address.as_str()))
+    };
+    if let Some(d) = find().one(&app.db).await? {
+        return Ok(d);
+    }
+    let insert = destinations::Entity::insert(destinations::ActiveModel {
+        kind: Set(dest.kind.as_str().into()),
+        address: Set(dest.address.clone()),
+        owner_user_id: Set(owner),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([destinations::Column::Kind, destinations::Column::Address])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec(&app.db)
+    .await;
+    conflict_is_fine(insert)?;
+    find()
+        .one(&app.db)
+        .await?
+        .ok_or_else(|| TrackError::Internal(anyhow::anyhow!("destination vanished after insert")))
+}
+
+/// Finds or creates the shared product row.
+pub async fn ensure_product(app: &App, r: &ProductRef) -> Result<products::Model, TrackError> {
+    let market = r.marketplace.name();
+    let asin = r.asin.to_string();
+    let find = || {
+        products::Entity::find()
+            .filter(products::Column::Marketplace.eq(market.as_str()))
+            .filter(products::Column::Asin.eq(asin.as_str()))
+    };
+    if let Some(p) = find().one(&app.db).await? {
+        return Ok(p);
+    }
+    let now = Utc::now();
+    let insert = products::Entity::insert(products::ActiveModel {
+        marketplace: Set(market.clone()),
+        asin: Set(asin.clone()),
+        currency: Set(r.marketplace.currency().code().to_string()),
+        next_check_at: Set(now),
+        failure_count: Set(0),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([products::Column::Marketplace, products::Column::Asin])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec(&app.db)
+    .await;
+    conflict_is_fine(insert)?;
+    find()
+        .one(&app.db)
+        .await?
+        .ok_or_else(|| TrackError::Internal(anyhow::anyhow!("product vanished after insert")))
+}
+
+/// The product's current state: the cache when fresh, else a check now.
+pub async fn current(
+    app: &App,
+    product: &products::Model,
+) -> Result<(products::Model, Option<CachedSnapshot>, Option<String>), TrackError> {
+    let fresh = chrono::Duration::from_std(app.tuning.snapshot_fresh_for).unwrap_or_default();
+    if let Some(s) = app.cache.get(&product.marketplace, &product.asin).await
+        && Utc::now() - s.checked_at < fresh
+    {
+        return Ok((product.clone(), Some(s), None));
+    }
+    if let Some(at) = product.last_checked_at
+        && Utc::now() - at < fresh
+    {
+        return Ok((product.clone(), Some(check_product::cached(product)), None));
+    }
+    let outcome = check_product::run(app, product.id).await?;
+    let reloaded = products::Entity::find_by_id(product.id)
+        .one(&app.db)
+        .await?
+        .unwrap_or_else(|| product.clone());
+    match outcome {
+        CheckOutcome::Checked { .. } | CheckOutcome::AwaitingConfirmation => {
+            let snap = check_product::cached(&reloaded);
+            Ok((reloaded, Some(snap), None))
+        }
+        CheckOutcome::Gone => Err(TrackError::ProductGone),
+        CheckOutcome::BackedOff(why) => Ok((reloaded, None, Some(why))),
+        CheckOutcome::Skipped | CheckOutcome::InFlight => {
+            let snap = reloaded.last_checked_at.map(|_| check_product::cached(&reloaded));
+            Ok((reloaded, snap, None))
+        }
+    }
+}
+
+/// Starts (or updates) tracking `input` for `who`, alerting at `dest`.
+/// `target`: an amount ("19,99", "€19.99"), a percentage below the current
+/// price ("-15%"), "any"; `None` means any drop.
+pub async fn track(
+    app: &App,
+    who: &Identity,
+    dest: &DestinationRef,
+    input: &str,
+    target: Option<&str>,
+) -> Result<Tracked, TrackError> {
+    let pref = match url::parse(input)? {
+        Link::Product(p) => p,
+        Link::ShortLink(_) => app.resolver.resolve(input).await?,
+    };
+    let user = ensure_user(app, who).await?;
+    let product = ensure_product(app, &pref).await?;
+    if product.gone_at.is_some() {
+        return Err(TrackError::ProductGone);
+    }
+    let currency = Currency::parse(&product.currency).unwrap_or_else(|| pref.marketplace.currency());
+    // Parse the target before any fetch: a bad target costs no request.
+    let parsed = match target {
+        Some(t) => Target::parse(t, currency)?,
+        None => Target::AnyDrop,
+    };
+    let destination = ensure_destination(app, dest, Some(user.id)).await?;
+    let existing = watches::Entity::find()
+        .filter(watches::Column::UserId.eq(user.id))
+        .filter(watches::Column::ProductId.eq(product.id))
+        .filter(watches::Column::DestinationId.eq(destination.id))
+        .one(&app.db)
+        .await?;
+    if existing.is_none() {
+        let count = watches::Entity::find()
+            .filter(watches::Column::UserId.eq(user.id))
+            .count(&app.db)
+            .await?;
+        let limit = app.config.max_watches_per_user;
+        if count >= u64::from(limit) {
+            return Err(TrackError::TooManyWatches { limit });
+        }
+    }
+    let (product, snapshot, fetch_problem) = current(app, &product).await?;
+    let reference = snapshot
+        .as_ref()
+        .and_then(|s| s.price_minor)
+        .map(|m| Money::from_minor(m, currency));
+    let watch = upsert_watch(app, user.id, product.id, destination.id, &parsed, reference, existing).await?;
+    let already_at_target = match (reference, watch.target_minor) {
+        (Some(price), Some(t)) => price.minor() <= t,
+        _ => false,
+    };
+    Ok(Tracked {
+        created: watch.created_at == watch.updated_at,
+        watch,
+        product,
+        snapshot,
+        already_at_target,
+        fetch_problem,
+    })
+}
+
+fn target_columns(t: &Target, reference: Option<Money>) -> (&'static str, Option<i64>, Option<i16>) {
+    match t {
+        Target::Price(m) => ("price", Some(m.minor()), None),
+        Target::PercentBelow(p) => ("percent", t.resolve(reference), Some(i16::from(*p))),
+        Target::AnyDrop => ("any_drop", None, None),
+    }
+}
+
+async fn upsert_watch(
+    app: &App,
+    user_id: i64,
+    product_id: i64,
+    destination_id: i64,
+    target: &Target,
+    reference: Option<Money>,
+    existing: Option<watches::Model>,
+) -> Result<watches::Model, TrackError> {
+    let now = Utc::now();
+    let (kind, minor, percent) = target_columns(target, reference);
+    let reference_minor = reference.map(|m| m.minor());
+    if let Some(w) = existing {
+        let mut m: watches::ActiveModel = w.into();
+        m.target_kind = Set(kind.into());
+        m.target_minor = Set(minor);
+        m.target_percent = Set(percent);
+        m.reference_minor = Set(reference_minor);
+        m.state = Set("armed".into());
+        m.updated_at = Set(now);
+        return Ok(m.update(&app.db).await?);
+    }
+    let inserted = watches::ActiveModel {
+        user_id: Set(user_id),
+        product_id: Set(product_id),
+        destination_id: Set(destination_id),
+        target_kind: Set(kind.into()),
+        target_minor: Set(minor),
+        target_percent: Set(percent),
+        reference_minor: Set(reference_minor),
+        state: Set("armed".into()),
+        back_in_stock: Set(true),
+        allow_used: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await;
+    match inserted {
+        Ok(w) => Ok(w),
+        // A concurrent track of the same product won the race: update that one.
+        Err(_) => {
+            let w = watches::Entity::find()
+                .filter(watches::Column::UserId.eq(user_id))
+                .filter(watches::Column::ProductId.eq(product_id))
+                .filter(watches::Column::DestinationId.eq(destination_id))
+                .one(&app.db)
+                .await?
+                .ok_or(TrackError::NoSuchWatch)?;
+            Box::pin(upsert_watch(app, user_id, product_id, destination_id, target, reference, Some(w))).await
+        }
+    }
+}
+
+async fn own_watch(app: &App, who: &Identity, watch_id: i64) -> Result<watches::Model, TrackError> {
+    let user = ensure_user(app, who).await?;
+    watches::Entity::find_by_id(watch_id)
+        .filter(watches::Column::UserId.eq(user.id))
+        .one(&app.db)
+        .await?
+        .ok_or(TrackError::NoSuchWatch)
+}
+
+/// The user's watches with their products, newest first.
+pub async fn list(app: &App, who: &Identity) -> Result<Vec<WatchItem>, TrackError> {
+    let user = ensure_user(app, who).await?;
+    let list = watches::Entity::find()
+        .filter(watches::Column::UserId.eq(user.id))
+        .order_by_desc(watches::Column::Id)
+        .all(&app.db)
+        .await?;
+    let ids: Vec<i64> = list.iter().map(|w| w.product_id).collect();
+    let products: std::collections::HashMap<i64, products::Model> = products::Entity::find()
+        .filter(products::Column::Id.is_in(ids))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    Ok(list
+        .into_iter()
+        .filter_map(|w| {
+            let product = products.get(&w.product_id)?.clone();
+            Some(WatchItem { watch: w, product })
+        })
+        .collect())
+}
+
+pub async fn untrack(app: &App, who: &Identity, watch_id: i64) -> Result<(), TrackError> {
+    let w = own_watch(app, who, watch_id).await?;
+    watches::Entity::delete_by_id(w.id).exec(&app.db).await?;
+    Ok(())
+}
+
+async fn set_state(app: &App, who: &Identity, watch_id: i64, state: &str) -> Result<watches::Model, TrackError> {
+    let w = own_watch(app, who, watch_id).await?;
+    let mut m: watches::ActiveModel = w.into();
+    m.state = Set(state.into());
+    m.updated_at = Set(Utc::now());
+    Ok(m.update(&app.db).await?)
+}
+
+pub async fn pause(app: &App, who: &Identity, watch_id: i64) -> Result<watches::Model, TrackError> {
+    set_state(app, who, watch_id, "paused").await
+}
+
+pub async fn resume(app: &App, who: &Identity, watch_id: i64) -> Result<watches::Model, TrackError> {
+    set_state(app, who, watch_id, "armed").await
+}
+
+pub async fn set_target(
+    app: &App,
+    who: &Identity,
+    watch_id: i64,
+    target: &str,
+) -> Result<watches::Model, TrackError> {
+    let w = own_watch(app, who, watch_id).await?;
+    let product = products::Entity::find_by_id(w.product_id)
+        .one(&app.db)
+        .await?
+        .ok_or(TrackError::NoSuchWatch)?;
+    let currency = Currency::parse(&product.currency).unwrap_or(Currency::USD);
+    let parsed = Target::parse(target, currency)?;
+    let reference = product
+        .last_price_minor
+        .map(|m| Money::from_minor(m, currency));
+    upsert_watch(app, w.user_id, w.product_id, w.destination_id, &parsed, reference, Some(w)).await
+}

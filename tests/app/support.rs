@@ -1,0 +1,132 @@
+//! `spawn_app`: the real application against real PostgreSQL + Redis (scaled)
+//! or a fresh SQLite file (embedded), with a fake Amazon and a recording
+//! notifier, workers running in the background.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use pricewatch::app::{App, Options, Tuning};
+use pricewatch::config::Config;
+use pricewatch::notify::Notifiers;
+use pricewatch::notify::record::MemoryNotifier;
+use pricewatch::test_support::{fresh_postgres, redis_url, temp_dir, unique_name};
+
+use crate::fake_amazon::FakeAmazon;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Embedded,
+    Scaled,
+}
+
+pub struct TestApp {
+    pub app: Arc<App>,
+    pub fake: FakeAmazon,
+    pub sent: MemoryNotifier,
+    pub dir: PathBuf,
+    /// The environment a `pricewatch` process needs to join this app.
+    pub env: HashMap<String, String>,
+    stop: tokio::sync::watch::Sender<bool>,
+    workers: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Settings every test app shares; `extra` overrides.
+pub async fn test_env(mode: Mode, fake: &FakeAmazon, dir: &std::path::Path) -> Option<HashMap<String, String>> {
+    let mut env = HashMap::new();
+    match mode {
+        Mode::Embedded => {
+            env.insert(
+                "DATABASE_URL".into(),
+                format!("sqlite://{}?mode=rwc", dir.join("pricewatch.db").display()),
+            );
+        }
+        Mode::Scaled => {
+            env.insert("DATABASE_URL".into(), fresh_postgres().await?);
+            env.insert("REDIS_URL".into(), redis_url().await?);
+            env.insert("PRICEWATCH_REDIS_PREFIX".into(), format!("{}:", unique_name("pwt")));
+        }
+    }
+    env.insert("FETCH_URL_TEMPLATE".into(), fake.template());
+    env.insert("AMAZON_MAX_RPS".into(), "1000".into());
+    env.insert("PRICE_CHECK_CRON".into(), "0 0 * * * *".into());
+    env.insert("CHECK_BACKOFF_BASE_SECS".into(), "60".into());
+    env.insert("DELIVERY_LEASE_SECS".into(), "2".into());
+    env.insert("OUTBOX_REDELIVER_AFTER_SECS".into(), "1".into());
+    env.insert("PRICE_QUEUE_CONCURRENCY".into(), "4".into());
+    Some(env)
+}
+
+pub async fn spawn_app(mode: Mode) -> Option<TestApp> {
+    spawn_app_with(mode, |_| {}).await
+}
+
+pub async fn spawn_app_with(
+    mode: Mode,
+    adjust: impl FnOnce(&mut HashMap<String, String>),
+) -> Option<TestApp> {
+    pricewatch::telemetry::init(true);
+    let fake = FakeAmazon::start().await;
+    let dir = temp_dir();
+    let mut env = test_env(mode, &fake, &dir).await?;
+    adjust(&mut env);
+    let config = Config::from_map(&env).unwrap();
+    let mut tuning = Tuning::from_config(&config);
+    tuning.spread = Duration::ZERO;
+    tuning.confirm_delay = Duration::from_millis(300);
+    tuning.outbox_sweep_every = Duration::from_millis(200);
+    let sent = MemoryNotifier::default();
+    let app = App::build(
+        config,
+        Options {
+            redis_prefix: env.get("PRICEWATCH_REDIS_PREFIX").cloned(),
+            notifiers: Some(Notifiers::default().with_fallback(Arc::new(sent.clone()))),
+            tuning: Some(tuning),
+        },
+    )
+    .await
+    .unwrap();
+    Migrator::up(&app.db, None).await.unwrap();
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(pricewatch::jobs::run_workers(app.clone(), "test", async move {
+        let mut rx = rx;
+        let _ = rx.wait_for(|v| *v).await;
+    }));
+    Some(TestApp {
+        app,
+        fake,
+        sent,
+        dir,
+        env,
+        stop,
+        workers: Some(workers),
+    })
+}
+
+impl TestApp {
+    pub async fn stop_workers(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(w) = self.workers.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(40), w).await;
+        }
+    }
+}
+
+/// Polls `check` until it returns true, or fails after `secs` seconds.
+pub async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
