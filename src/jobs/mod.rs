@@ -82,10 +82,13 @@ impl Queues {
         key: &str,
         run_after: Duration,
     ) -> anyhow::Result<()> {
-        let task = TaskBuilder::new(CheckProduct { product_id })
-            .idempotency_key(key)
-            .run_after(run_after)
-            .build();
+        let mut task = TaskBuilder::new(CheckProduct { product_id }).idempotency_key(key);
+        // Only delayed jobs go to the scheduled set: apalis-redis promotes all
+        // due scheduled jobs with one Lua unpack, which fails past ~8,000.
+        if !run_after.is_zero() {
+            task = task.run_after(run_after);
+        }
+        let task = task.build();
         let result = match self {
             Queues::Sqlite { check, .. } => check.clone().push_task(task).await.map_err(|e| e.to_string()),
             Queues::Redis { check, .. } => check.clone().push_task(task).await.map_err(|e| e.to_string()),
@@ -97,11 +100,13 @@ impl Queues {
     /// so a duplicate job does nothing).
     pub async fn push_deliveries(&self, ids: &[i64], run_after: Duration) -> anyhow::Result<()> {
         for id in ids {
-            let task = TaskBuilder::new(Deliver {
+            let mut task = TaskBuilder::new(Deliver {
                 notification_id: *id,
-            })
-            .run_after(run_after)
-            .build();
+            });
+            if !run_after.is_zero() {
+                task = task.run_after(run_after);
+            }
+            let task = task.build();
             let result = match self {
                 Queues::Sqlite { deliver, .. } => {
                     deliver.clone().push_task(task).await.map_err(|e| e.to_string())

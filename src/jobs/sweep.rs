@@ -97,10 +97,11 @@ pub async fn redeliver_once(app: &App, now: DateTime<Utc>) -> anyhow::Result<usi
         .all(&app.db)
         .await?;
     if !stale.is_empty() {
-        // Push them forward so the next sweep does not enqueue them again at once.
+        // Push them forward so the next sweeps do not enqueue them again while
+        // this job waits its turn in a long queue.
         let update = Query::update()
             .table(notifications::Entity)
-            .value(notifications::Column::NextAttemptAt, now)
+            .value(notifications::Column::NextAttemptAt, now + grace)
             .and_where(Expr::col(notifications::Column::Id).is_in(stale.iter().copied()))
             .and_where(Expr::col(notifications::Column::Status).eq("pending"))
             .to_owned();

@@ -20,6 +20,8 @@ use axum::routing::get;
 pub enum Answer {
     /// 200 with this HTML.
     Html(String),
+    /// 200 with this HTML, shared by many products without copying it.
+    Shared(Arc<String>),
     /// 200 with this HTML, gzip-compressed on the wire.
     Gzip(String),
     /// This status with this body.
@@ -137,6 +139,7 @@ async fn respond(fake: &FakeAmazon, asin: &str, answer: Answer) -> Response {
     let html = [(header::CONTENT_TYPE, "text/html;charset=UTF-8")];
     match answer {
         Answer::Html(body) => (html, body).into_response(),
+        Answer::Shared(body) => (html, body.as_str().to_owned()).into_response(),
         Answer::Gzip(body) => {
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             enc.write_all(body.as_bytes()).unwrap();

@@ -5,5 +5,6 @@ mod cli;
 mod fake_amazon;
 mod fetch;
 mod migrate;
+mod scale;
 mod support;
 mod tracking;

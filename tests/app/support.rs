@@ -68,6 +68,19 @@ pub async fn spawn_app_with(
     mode: Mode,
     adjust: impl FnOnce(&mut HashMap<String, String>),
 ) -> Option<TestApp> {
+    spawn(mode, adjust, true).await
+}
+
+/// The app without in-process workers: `pricewatch worker` processes do the work.
+pub async fn spawn_app_without_workers(mode: Mode) -> Option<TestApp> {
+    spawn(mode, |_| {}, false).await
+}
+
+async fn spawn(
+    mode: Mode,
+    adjust: impl FnOnce(&mut HashMap<String, String>),
+    with_workers: bool,
+) -> Option<TestApp> {
     pricewatch::telemetry::init(true);
     let fake = FakeAmazon::start().await;
     let dir = temp_dir();
@@ -91,10 +104,12 @@ pub async fn spawn_app_with(
     .unwrap();
     Migrator::up(&app.db, None).await.unwrap();
     let (stop, rx) = tokio::sync::watch::channel(false);
-    let workers = tokio::spawn(pricewatch::jobs::run_workers(app.clone(), "test", async move {
-        let mut rx = rx;
-        let _ = rx.wait_for(|v| *v).await;
-    }));
+    let workers = with_workers.then(|| {
+        tokio::spawn(pricewatch::jobs::run_workers(app.clone(), "test", async move {
+            let mut rx = rx;
+            let _ = rx.wait_for(|v| *v).await;
+        }))
+    });
     Some(TestApp {
         app,
         fake,
@@ -102,7 +117,7 @@ pub async fn spawn_app_with(
         dir,
         env,
         stop,
-        workers: Some(workers),
+        workers,
     })
 }
 
@@ -129,4 +144,34 @@ where
         assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+impl TestApp {
+    /// Starts a `pricewatch worker` process joined to this app's database and
+    /// queues, recording deliveries in `deliveries_dir`.
+    pub fn worker_process(&self, deliveries_dir: &std::path::Path) -> tokio::process::Child {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_pricewatch"));
+        cmd.arg("worker")
+            .env_clear()
+            .envs(&self.env)
+            .env("DELIVERY_LOG_DIR", deliveries_dir)
+            .env("RUST_LOG", "warn")
+            .kill_on_drop(true)
+            .stdout(std::process::Stdio::null());
+        cmd.spawn().unwrap()
+    }
+}
+
+/// Delivered alerts in a delivery folder: one `<key>.json` each.
+pub fn delivered_keys(dir: &std::path::Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut keys: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().map(String::from))
+        .filter_map(|n| n.strip_suffix(".json").map(String::from))
+        .collect();
+    keys.sort();
+    keys
 }
