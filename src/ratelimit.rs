@@ -117,3 +117,35 @@ mod tests {
         assert!(t.elapsed() < Duration::from_millis(100));
     }
 }
+
+#[cfg(test)]
+mod redis_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_limit_holds_across_workers_sharing_redis() {
+        let Some(url) = crate::test_support::redis_url().await else {
+            return;
+        };
+        let client = redis::Client::open(url).unwrap();
+        let conn = redis::aio::ConnectionManager::new(client).await.unwrap();
+        let prefix = format!("{}:", crate::test_support::unique_name("rl"));
+        // Two workers, one storefront, 4 requests per second between them.
+        let a = RateLimiter::redis(4, conn.clone(), &prefix);
+        let b = RateLimiter::redis(4, conn, &prefix);
+        let start = std::time::Instant::now();
+        let both = async {
+            for _ in 0..5 {
+                a.acquire("amazon.de").await;
+            }
+        };
+        let other = async {
+            for _ in 0..5 {
+                b.acquire("amazon.de").await;
+            }
+        };
+        tokio::join!(both, other);
+        // 10 requests at 4/s cross at least two second boundaries.
+        assert!(start.elapsed() >= Duration::from_millis(1000), "{:?}", start.elapsed());
+    }
+}

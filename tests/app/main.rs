@@ -2,9 +2,11 @@
 //! local fakes of the outside world.
 
 mod cli;
+mod deploy;
 mod fake_amazon;
 mod fetch;
 mod migrate;
+mod ops;
 mod scale;
 mod support;
 mod tracking;
