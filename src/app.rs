@@ -58,7 +58,9 @@ impl Tuning {
             backoff_cap: Duration::from_secs(12 * 3600),
             delivery_lease: Duration::from_secs(config.delivery_lease_secs),
             redeliver_after: Duration::from_secs(config.outbox_redeliver_after_secs),
-            outbox_sweep_every: Duration::from_secs(config.outbox_redeliver_after_secs.clamp(1, 30)),
+            outbox_sweep_every: Duration::from_secs(
+                config.outbox_redeliver_after_secs.clamp(1, 30),
+            ),
             snapshot_fresh_for: Duration::from_secs(600),
         }
     }

@@ -163,7 +163,10 @@ mod tests {
     async fn local_cache_expires_and_stays_bounded() {
         let c = Cache::local(Duration::from_millis(50), 10);
         c.put(&snap("B000000001")).await;
-        assert_eq!(c.get("amazon.de", "B000000001").await.unwrap().price_minor, Some(1299));
+        assert_eq!(
+            c.get("amazon.de", "B000000001").await.unwrap().price_minor,
+            Some(1299)
+        );
         assert!(c.get("amazon.fr", "B000000001").await.is_none());
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert!(c.get("amazon.de", "B000000001").await.is_none());

@@ -319,7 +319,12 @@ impl Config {
             openai: openai(&v)?,
             delivery_log_dir: v.get("DELIVERY_LOG_DIR"),
             delivery_lease_secs: v.number("DELIVERY_LEASE_SECS", 60u64, 1, 3600)?,
-            outbox_redeliver_after_secs: v.number("OUTBOX_REDELIVER_AFTER_SECS", 180u64, 1, 86_400)?,
+            outbox_redeliver_after_secs: v.number(
+                "OUTBOX_REDELIVER_AFTER_SECS",
+                180u64,
+                1,
+                86_400,
+            )?,
             check_backoff_base_secs: v.number("CHECK_BACKOFF_BASE_SECS", 300u64, 1, 86_400)?,
         })
     }
@@ -408,7 +413,12 @@ fn fetch_config(v: &Vars) -> Result<FetchConfig, ConfigError> {
     Ok(FetchConfig {
         url_template,
         proxy_url,
-        connect_timeout: Duration::from_secs(v.number("FETCH_CONNECT_TIMEOUT_SECS", 10u64, 1, 120)?),
+        connect_timeout: Duration::from_secs(v.number(
+            "FETCH_CONNECT_TIMEOUT_SECS",
+            10u64,
+            1,
+            120,
+        )?),
         read_timeout: Duration::from_secs(v.number("FETCH_READ_TIMEOUT_SECS", 20u64, 1, 300)?),
         max_body_bytes: d.max_body_bytes,
     })
@@ -436,9 +446,9 @@ fn telegram(v: &Vars) -> Result<Option<TelegramConfig>, ConfigError> {
         return Ok(None);
     };
     // BotFather tokens look like 123456789:AA... ; check the shape, never echo it.
-    let shape_ok = token
-        .split_once(':')
-        .is_some_and(|(id, rest)| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && rest.len() >= 20);
+    let shape_ok = token.split_once(':').is_some_and(|(id, rest)| {
+        !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && rest.len() >= 20
+    });
     if !shape_ok {
         return Err(bad(
             "TELEGRAM_BOT_TOKEN",
@@ -485,7 +495,12 @@ fn discord(v: &Vars) -> Result<Option<DiscordConfig>, ConfigError> {
     let application_id = app
         .ok_or_else(|| bad("DISCORD_APPLICATION_ID", "must be set to use Discord."))?
         .parse::<u64>()
-        .map_err(|_| bad("DISCORD_APPLICATION_ID", "must be the numeric application id."))?;
+        .map_err(|_| {
+            bad(
+                "DISCORD_APPLICATION_ID",
+                "must be the numeric application id.",
+            )
+        })?;
     let key = key.ok_or_else(|| bad("DISCORD_PUBLIC_KEY", "must be set to use Discord."))?;
     let public_key = parse_hex32(&key).ok_or_else(|| {
         bad(
@@ -520,7 +535,12 @@ fn email(v: &Vars) -> Result<Option<EmailConfig>, ConfigError> {
     let Some(host) = v.get("EMAIL_HOST") else {
         return Ok(None);
     };
-    let tls = match v.get("EMAIL_TLS").as_deref().map(str::to_ascii_lowercase).as_deref() {
+    let tls = match v
+        .get("EMAIL_TLS")
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None | Some("starttls") => EmailTls::StartTls,
         Some("tls") => EmailTls::Tls,
         Some("none") => EmailTls::None,
@@ -547,7 +567,11 @@ fn email(v: &Vars) -> Result<Option<EmailConfig>, ConfigError> {
     let pass = v.secret("EMAIL_PASS");
     if user.is_some() != pass.is_some() {
         return Err(bad(
-            if user.is_some() { "EMAIL_PASS" } else { "EMAIL_USER" },
+            if user.is_some() {
+                "EMAIL_PASS"
+            } else {
+                "EMAIL_USER"
+            },
             "must be set together with the other (EMAIL_USER and EMAIL_PASS).",
         ));
     }
@@ -569,7 +593,9 @@ fn openai(v: &Vars) -> Result<Option<OpenAiConfig>, ConfigError> {
     Ok(Some(OpenAiConfig {
         api_key: key,
         base_url,
-        model: v.get("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
+        model: v
+            .get("OPENAI_MODEL")
+            .unwrap_or_else(|| "gpt-4o-mini".into()),
         timeout: Duration::from_secs(v.number("OPENAI_TIMEOUT_SECS", 8u64, 1, 120)?),
     }))
 }
@@ -607,21 +633,44 @@ mod tests {
             (vec![("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
             (vec![("REDIS_URL", "http://x")], "REDIS_URL"),
             (vec![("PRICE_CHECK_CRON", "every hour")], "PRICE_CHECK_CRON"),
-            (vec![("PRICE_CHECK_CRON", "*/61 * * * * * * *")], "PRICE_CHECK_CRON"),
-            (vec![("PRICE_QUEUE_CONCURRENCY", "0")], "PRICE_QUEUE_CONCURRENCY"),
-            (vec![("EMAIL_QUEUE_CONCURRENCY", "-1")], "EMAIL_QUEUE_CONCURRENCY"),
+            (
+                vec![("PRICE_CHECK_CRON", "*/61 * * * * * * *")],
+                "PRICE_CHECK_CRON",
+            ),
+            (
+                vec![("PRICE_QUEUE_CONCURRENCY", "0")],
+                "PRICE_QUEUE_CONCURRENCY",
+            ),
+            (
+                vec![("EMAIL_QUEUE_CONCURRENCY", "-1")],
+                "EMAIL_QUEUE_CONCURRENCY",
+            ),
             (vec![("JWT_SECRET", "short")], "JWT_SECRET"),
-            (vec![("FETCH_URL_TEMPLATE", "http://x/")], "FETCH_URL_TEMPLATE"),
-            (vec![("FETCH_URL_TEMPLATE", "ftp://x/{url}")], "FETCH_URL_TEMPLATE"),
+            (
+                vec![("FETCH_URL_TEMPLATE", "http://x/")],
+                "FETCH_URL_TEMPLATE",
+            ),
+            (
+                vec![("FETCH_URL_TEMPLATE", "ftp://x/{url}")],
+                "FETCH_URL_TEMPLATE",
+            ),
             (vec![("FETCH_PROXY_URL", "not a url")], "FETCH_PROXY_URL"),
             (vec![("TELEGRAM_BOT_TOKEN", "nope")], "TELEGRAM_BOT_TOKEN"),
             (vec![("EMAIL_HOST", "smtp.example.com")], "EMAIL_FROM"),
             (
-                vec![("EMAIL_HOST", "h"), ("EMAIL_FROM", "a@b.c"), ("EMAIL_TLS", "maybe")],
+                vec![
+                    ("EMAIL_HOST", "h"),
+                    ("EMAIL_FROM", "a@b.c"),
+                    ("EMAIL_TLS", "maybe"),
+                ],
                 "EMAIL_TLS",
             ),
             (
-                vec![("EMAIL_HOST", "h"), ("EMAIL_FROM", "a@b.c"), ("EMAIL_USER", "u")],
+                vec![
+                    ("EMAIL_HOST", "h"),
+                    ("EMAIL_FROM", "a@b.c"),
+                    ("EMAIL_USER", "u"),
+                ],
                 "EMAIL_PASS",
             ),
             (vec![("DISCORD_PUBLIC_KEY", "zz")], "DISCORD_APPLICATION_ID"),
@@ -633,8 +682,14 @@ mod tests {
                 ],
                 "DISCORD_PUBLIC_KEY",
             ),
-            (vec![("OPENAI_BASE_URL", "localhost:11434")], "OPENAI_BASE_URL"),
-            (vec![("AMAZON_AFFILIATE_TAG", "a tag")], "AMAZON_AFFILIATE_TAG"),
+            (
+                vec![("OPENAI_BASE_URL", "localhost:11434")],
+                "OPENAI_BASE_URL",
+            ),
+            (
+                vec![("AMAZON_AFFILIATE_TAG", "a tag")],
+                "AMAZON_AFFILIATE_TAG",
+            ),
         ] {
             let err = cfg(&pairs).unwrap_err();
             assert_eq!(err.var, var, "{pairs:?}");
@@ -674,7 +729,10 @@ mod tests {
             assert!(documented.contains(var), "{var} is not in .env.example");
         }
         for var in &documented {
-            assert!(VARIABLES.contains(var), "{var} in .env.example is never read");
+            assert!(
+                VARIABLES.contains(var),
+                "{var} in .env.example is never read"
+            );
         }
         // Each variable has a comment line right above it.
         let lines: Vec<&str> = text.lines().collect();
@@ -684,7 +742,10 @@ mod tests {
                 while j > 0 && !lines[j - 1].starts_with('#') && !lines[j - 1].is_empty() {
                     j -= 1;
                 }
-                assert!(j > 0 && lines[j - 1].starts_with('#'), "no comment above {l}");
+                assert!(
+                    j > 0 && lines[j - 1].starts_with('#'),
+                    "no comment above {l}"
+                );
             }
         }
         // And the example file itself is a valid configuration.
@@ -703,7 +764,13 @@ mod tests {
     #[test]
     fn cron_takes_five_or_six_fields() {
         let c = cfg(&[("PRICE_CHECK_CRON", "*/15 * * * *")]).unwrap();
-        assert!(c.price_check.schedule.upcoming(chrono::Utc).next().is_some());
+        assert!(
+            c.price_check
+                .schedule
+                .upcoming(chrono::Utc)
+                .next()
+                .is_some()
+        );
         assert_eq!(c.check_period(), Duration::from_secs(900));
         let c = cfg(&[("PRICE_CHECK_CRON", "*/20 * * * * *")]).unwrap();
         assert_eq!(c.price_check.expression, "*/20 * * * * *");
@@ -712,8 +779,11 @@ mod tests {
 
     #[test]
     fn email_defaults_port_from_tls() {
-        let c = cfg(&[("EMAIL_HOST", "smtp.example.com"), ("EMAIL_FROM", "a@example.com")])
-            .unwrap();
+        let c = cfg(&[
+            ("EMAIL_HOST", "smtp.example.com"),
+            ("EMAIL_FROM", "a@example.com"),
+        ])
+        .unwrap();
         let e = c.email.unwrap();
         assert_eq!((e.port, e.tls), (587, EmailTls::StartTls));
         let c = cfg(&[

@@ -57,7 +57,10 @@ async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
         .metrics
         .render(&[("check_product", due), ("deliver", pending)]);
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         body,
     )
 }

@@ -16,7 +16,10 @@ fn main() -> ExitCode {
             return ExitCode::from(check::exit::BAD_INPUT);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("Cannot start the async runtime: {e}");
@@ -35,7 +38,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Bench(cmd) => match bench::run(cmd) {
+        Command::Bench(cmd) => match runtime.block_on(bench::run(cmd)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("{e:#}");

@@ -37,7 +37,10 @@ impl Metrics {
     /// The Prometheus exposition; `queue_depth` per queue comes from the caller.
     pub fn render(&self, queue_depth: &[(&str, Option<u64>)]) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "# HELP pricewatch_checks_total Product checks by outcome.");
+        let _ = writeln!(
+            s,
+            "# HELP pricewatch_checks_total Product checks by outcome."
+        );
         let _ = writeln!(s, "# TYPE pricewatch_checks_total counter");
         for (outcome, v) in [
             ("ok", &self.checks_ok),
@@ -53,12 +56,32 @@ impl Metrics {
             );
         }
         for (name, help, v) in [
-            ("pricewatch_alerts_created_total", "Alerts written to the outbox.", &self.alerts_created),
-            ("pricewatch_alerts_sent_total", "Alerts delivered.", &self.alerts_sent),
-            ("pricewatch_alerts_failed_total", "Delivery attempts that failed.", &self.alerts_failed),
-            ("pricewatch_jobs_enqueued_total", "Jobs pushed to the queues.", &self.jobs_enqueued),
+            (
+                "pricewatch_alerts_created_total",
+                "Alerts written to the outbox.",
+                &self.alerts_created,
+            ),
+            (
+                "pricewatch_alerts_sent_total",
+                "Alerts delivered.",
+                &self.alerts_sent,
+            ),
+            (
+                "pricewatch_alerts_failed_total",
+                "Delivery attempts that failed.",
+                &self.alerts_failed,
+            ),
+            (
+                "pricewatch_jobs_enqueued_total",
+                "Jobs pushed to the queues.",
+                &self.jobs_enqueued,
+            ),
         ] {
-            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", v.load(Relaxed));
+            let _ = writeln!(
+                s,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                v.load(Relaxed)
+            );
         }
         let _ = writeln!(s, "# HELP pricewatch_queue_depth Jobs waiting, by queue.");
         let _ = writeln!(s, "# TYPE pricewatch_queue_depth gauge");
@@ -67,7 +90,10 @@ impl Metrics {
                 let _ = writeln!(s, "pricewatch_queue_depth{{queue=\"{q}\"}} {d}");
             }
         }
-        let _ = writeln!(s, "# HELP pricewatch_fetch_latency_seconds Time to fetch a product page.");
+        let _ = writeln!(
+            s,
+            "# HELP pricewatch_fetch_latency_seconds Time to fetch a product page."
+        );
         let _ = writeln!(s, "# TYPE pricewatch_fetch_latency_seconds histogram");
         for (i, b) in LATENCY_BUCKETS_MS.iter().enumerate() {
             let _ = writeln!(
@@ -78,7 +104,10 @@ impl Metrics {
             );
         }
         let count = self.latency_count.load(Relaxed);
-        let _ = writeln!(s, "pricewatch_fetch_latency_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            s,
+            "pricewatch_fetch_latency_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
         let _ = writeln!(
             s,
             "pricewatch_fetch_latency_seconds_sum {}",

@@ -110,7 +110,11 @@ mod tests {
             rl.acquire("amazon.de").await;
         }
         // 11 requests at 5/s need at least two second boundaries.
-        assert!(start.elapsed() >= Duration::from_millis(900), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_millis(900),
+            "{:?}",
+            start.elapsed()
+        );
         // Another storefront is not held back.
         let t = std::time::Instant::now();
         rl.acquire("amazon.fr").await;
@@ -146,6 +150,10 @@ mod redis_tests {
         };
         tokio::join!(both, other);
         // 10 requests at 4/s cross at least two second boundaries.
-        assert!(start.elapsed() >= Duration::from_millis(1000), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_millis(1000),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }

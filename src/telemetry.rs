@@ -5,7 +5,11 @@ use tracing_subscriber::EnvFilter;
 
 /// `quiet` tools (check, bench) log only warnings unless RUST_LOG says otherwise.
 pub fn init(quiet: bool) {
-    let default = if quiet { "warn" } else { "info,sqlx=warn,sea_orm=warn" };
+    let default = if quiet {
+        "warn,sqlx=error,html5ever=error"
+    } else {
+        "info,sqlx=warn,sea_orm=warn,html5ever=error"
+    };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

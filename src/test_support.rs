@@ -15,7 +15,11 @@ fn existing(p: PathBuf, what: &str) -> Option<PathBuf> {
     if p.is_dir() {
         return Some(p);
     }
-    assert!(!in_ci(), "{what} not found at {} (CI=true: failing, not skipping)", p.display());
+    assert!(
+        !in_ci(),
+        "{what} not found at {} (CI=true: failing, not skipping)",
+        p.display()
+    );
     eprintln!("SKIPPED: {what} not found at {}", p.display());
     None
 }
@@ -64,7 +68,10 @@ pub async fn fresh_postgres() -> Option<String> {
     let db = match Database::connect(&admin).await {
         Ok(db) => db,
         Err(e) => {
-            assert!(!in_ci(), "PostgreSQL unreachable at {admin} (CI=true: failing): {e}");
+            assert!(
+                !in_ci(),
+                "PostgreSQL unreachable at {admin} (CI=true: failing): {e}"
+            );
             eprintln!("SKIPPED: PostgreSQL unreachable at {admin}: {e}");
             return None;
         }
@@ -89,8 +96,8 @@ pub fn temp_dir() -> PathBuf {
 /// `redis://127.0.0.1:6379`) after checking it answers; `None` outside CI
 /// when it does not. Give each test its own key prefix ([`unique_name`]).
 pub async fn redis_url() -> Option<String> {
-    let url = std::env::var("PRICEWATCH_TEST_REDIS")
-        .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let url =
+        std::env::var("PRICEWATCH_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let ok = match redis::Client::open(url.as_str()) {
         Ok(c) => match c.get_multiplexed_async_connection().await {
             Ok(mut conn) => redis::cmd("PING")
@@ -104,7 +111,10 @@ pub async fn redis_url() -> Option<String> {
     if ok {
         return Some(url);
     }
-    assert!(!in_ci(), "Redis unreachable at {url} (CI=true: failing, not skipping)");
+    assert!(
+        !in_ci(),
+        "Redis unreachable at {url} (CI=true: failing, not skipping)"
+    );
     eprintln!("SKIPPED: Redis unreachable at {url}");
     None
 }

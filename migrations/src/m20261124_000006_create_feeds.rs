@@ -73,6 +73,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(Feeds::Table).to_owned()).await
+        m.drop_table(Table::drop().table(Feeds::Table).to_owned())
+            .await
     }
 }

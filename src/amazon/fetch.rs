@@ -221,7 +221,9 @@ impl Fetcher {
             .content_length()
             .is_some_and(|n| n > self.max_body as u64)
         {
-            return Err(FetchError::Transient("page larger than the size cap".into()));
+            return Err(FetchError::Transient(
+                "page larger than the size cap".into(),
+            ));
         }
         let bytes = read_capped(resp, self.max_body).await?;
         Ok(FetchedPage {
@@ -278,7 +280,9 @@ async fn read_capped(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>,
     let mut buf = Vec::with_capacity(256 * 1024);
     while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
         if buf.len() + chunk.len() > max {
-            return Err(FetchError::Transient("page larger than the size cap".into()));
+            return Err(FetchError::Transient(
+                "page larger than the size cap".into(),
+            ));
         }
         buf.extend_from_slice(&chunk);
     }
@@ -296,7 +300,9 @@ fn charset_of(content_type: &str) -> Option<String> {
 
 /// Decodes with the header's charset, else a `<meta charset>` near the top, else UTF-8.
 fn decode(bytes: &[u8], charset: Option<&str>) -> String {
-    let label = charset.map(str::to_string).or_else(|| sniff_meta_charset(bytes));
+    let label = charset
+        .map(str::to_string)
+        .or_else(|| sniff_meta_charset(bytes));
     let encoding = label
         .and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes()))
         .unwrap_or(encoding_rs::UTF_8);
@@ -347,7 +353,10 @@ mod tests {
 
     #[test]
     fn charsets() {
-        assert_eq!(charset_of("text/html; charset=Shift_JIS").as_deref(), Some("Shift_JIS"));
+        assert_eq!(
+            charset_of("text/html; charset=Shift_JIS").as_deref(),
+            Some("Shift_JIS")
+        );
         assert_eq!(charset_of("text/html").as_deref(), None);
         let sjis = b"<meta charset=\"shift_jis\"><p>\x93\xfa\x96\x7b</p>";
         assert!(decode(sjis, None).contains("日本"));
@@ -357,7 +366,10 @@ mod tests {
     #[test]
     fn every_error_says_what_to_do() {
         assert_eq!(FetchError::NotFound.action(), Action::Gone);
-        assert_eq!(FetchError::Blocked(BlockReason::Captcha).action(), Action::BackOff);
+        assert_eq!(
+            FetchError::Blocked(BlockReason::Captcha).action(),
+            Action::BackOff
+        );
         assert_eq!(FetchError::Transient("x".into()).action(), Action::Retry);
         assert_eq!(
             classify(Page::Captcha, 5000),

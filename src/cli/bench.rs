@@ -15,11 +15,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 7)]
         runs: usize,
     },
+    /// The tracking core at size, on a throw-away PostgreSQL database.
+    Scale(super::bench_scale::ScaleArgs),
 }
 
-pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Extract { dir, runs } => extract_bench(&dir, runs.max(1)),
+        BenchCommand::Scale(args) => super::bench_scale::run(args).await,
     }
 }
 
@@ -56,7 +59,9 @@ fn extract_bench(dir: &Path, runs: usize) -> anyhow::Result<()> {
             times.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         let m = median(&mut times);
-        let name = f.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let name = f
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         println!("{name:<45} {:>9} {m:>10.2}", html.len() / 1024);
         per_page.push(m);
     }
@@ -69,9 +74,19 @@ fn extract_bench(dir: &Path, runs: usize) -> anyhow::Result<()> {
     println!(
         "\n{n} pages, {:.1} MiB, {runs} runs each ({} build)",
         total_bytes as f64 / 1_048_576.0,
-        if cfg!(debug_assertions) { "debug" } else { "release" }
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
     );
-    println!("median {med:.2} ms/page   p90 {p90:.2} ms   max {max:.2} ms   mean {:.2} ms", sum / n as f64);
-    println!("throughput {:.1} MiB/s", total_bytes as f64 / 1_048_576.0 / (sum / 1000.0));
+    println!(
+        "median {med:.2} ms/page   p90 {p90:.2} ms   max {max:.2} ms   mean {:.2} ms",
+        sum / n as f64
+    );
+    println!(
+        "throughput {:.1} MiB/s",
+        total_bytes as f64 / 1_048_576.0 / (sum / 1000.0)
+    );
     Ok(())
 }

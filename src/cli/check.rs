@@ -51,7 +51,11 @@ pub struct CheckJson {
 }
 
 impl CheckJson {
-    fn non_product(page: &'static str, marketplace: Option<Marketplace>, product: Option<ProductRef>) -> Self {
+    fn non_product(
+        page: &'static str,
+        marketplace: Option<Marketplace>,
+        product: Option<ProductRef>,
+    ) -> Self {
         CheckJson {
             page,
             marketplace: marketplace.map(|m| m.name()),
@@ -90,7 +94,12 @@ impl CheckJson {
 /// What a check produced, before printing.
 enum Outcome {
     Product(ProductSnapshot),
-    Blocked(&'static str, Option<Marketplace>, Option<ProductRef>, String),
+    Blocked(
+        &'static str,
+        Option<Marketplace>,
+        Option<ProductRef>,
+        String,
+    ),
     NotFound(Option<Marketplace>, Option<ProductRef>),
     Unreadable(Option<Marketplace>, Option<ProductRef>),
     /// Transient trouble (timeout, 5xx): try again.
@@ -143,17 +152,18 @@ async fn from_file(file: &std::path::Path, url: Option<&str>) -> Result<Outcome,
         asin: product.map(|p| p.asin),
     };
     let page = extract::extract(&html, &hint);
-    let market = || product.map(|p| p.marketplace).or_else(|| extract::page_marketplace(&html));
+    let market = || {
+        product
+            .map(|p| p.marketplace)
+            .or_else(|| extract::page_marketplace(&html))
+    };
     Ok(match page {
         Page::Product(p) => Outcome::Product(p),
         Page::Captcha => Outcome::Blocked("captcha", market(), product, "a captcha page".into()),
         Page::Error(ErrorPage::NotFound) => Outcome::NotFound(market(), product),
-        Page::Error(ErrorPage::ServiceUnavailable | ErrorPage::Busy) => Outcome::Blocked(
-            "error",
-            market(),
-            product,
-            "an Amazon error page".into(),
-        ),
+        Page::Error(ErrorPage::ServiceUnavailable | ErrorPage::Busy) => {
+            Outcome::Blocked("error", market(), product, "an Amazon error page".into())
+        }
         Page::Error(ErrorPage::Unrecognised) => Outcome::Unreadable(market(), product),
     })
 }

@@ -1,13 +1,18 @@
 //! The command line: every role and tool the `pricewatch` binary offers.
 
 pub mod bench;
+pub mod bench_scale;
 pub mod check;
 pub mod roles;
 
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "pricewatch", version, about = "An Amazon price tracker that lives in chat")]
+#[command(
+    name = "pricewatch",
+    version,
+    about = "An Amazon price tracker that lives in chat"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

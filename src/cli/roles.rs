@@ -60,7 +60,11 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("while listening on port {port} (PORT)"))?;
     tracing::info!(port, mode = ?crate::app::mode(&app.config).ok(), "pricewatch is running");
-    let http = tokio::spawn(crate::http::serve(app.clone(), listener, wait(stop.clone())));
+    let http = tokio::spawn(crate::http::serve(
+        app.clone(),
+        listener,
+        wait(stop.clone()),
+    ));
     let cron = tokio::spawn(sweep::cron_loop(app.clone(), stop.clone()));
     let workers = jobs::run_workers(app.clone(), &worker_name("run"), wait(stop.clone())).await;
     let _ = cron.await;

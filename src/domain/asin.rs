@@ -20,8 +20,8 @@ impl Asin {
         for (o, c) in out.iter_mut().zip(b) {
             *o = c.to_ascii_uppercase();
         }
-        let is_isbn10 = out[..9].iter().all(u8::is_ascii_digit)
-            && (out[9].is_ascii_digit() || out[9] == b'X');
+        let is_isbn10 =
+            out[..9].iter().all(u8::is_ascii_digit) && (out[9].is_ascii_digit() || out[9] == b'X');
         // Amazon's own ids start with B and are never all digits.
         let is_b_asin = out[0] == b'B' && !out.iter().all(u8::is_ascii_digit);
         (is_isbn10 || is_b_asin).then_some(Asin(out))
@@ -68,7 +68,14 @@ mod tests {
         assert_eq!(Asin::parse("b0dlfmfbjw").unwrap().as_str(), "B0DLFMFBJW");
         assert_eq!(Asin::parse("020530902x").unwrap().as_str(), "020530902X");
         assert_eq!(Asin::parse("3518366823").unwrap().as_str(), "3518366823");
-        for bad in ["B07G2L3JM", "B07G2L3JMMM", "B07G2L3JM!", "", "ABCDEFGHIJ", "12345678XX"] {
+        for bad in [
+            "B07G2L3JM",
+            "B07G2L3JMMM",
+            "B07G2L3JM!",
+            "",
+            "ABCDEFGHIJ",
+            "12345678XX",
+        ] {
             assert!(Asin::parse(bad).is_none(), "{bad}");
         }
     }

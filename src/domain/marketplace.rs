@@ -137,7 +137,13 @@ mod tests {
     #[test]
     fn hosts_map_to_storefronts() {
         let de = Marketplace::from_tld("de").unwrap();
-        for h in ["www.amazon.de", "amazon.de", "M.AMAZON.DE", "smile.amazon.de", "amazon.de."] {
+        for h in [
+            "www.amazon.de",
+            "amazon.de",
+            "M.AMAZON.DE",
+            "smile.amazon.de",
+            "amazon.de.",
+        ] {
             assert_eq!(Marketplace::from_host(h), Some(de), "{h}");
         }
         for h in [

@@ -134,7 +134,7 @@ impl Amount {
     /// The same number with trailing fractional zeros removed (`12.50` -> `12.5`).
     pub fn normalized(&self) -> Amount {
         let mut a = *self;
-        while a.scale > 0 && a.mantissa % 10 == 0 {
+        while a.scale > 0 && a.mantissa.is_multiple_of(10) {
             a.mantissa /= 10;
             a.scale -= 1;
         }
@@ -297,7 +297,10 @@ mod tests {
         assert_eq!(Money::from_amount(amt("12.99"), eur).unwrap().minor(), 1299);
         assert_eq!(Money::from_amount(amt("12"), eur).unwrap().minor(), 1200);
         assert_eq!(Money::from_amount(amt("1234"), jpy).unwrap().minor(), 1234);
-        assert_eq!(Money::from_amount(amt("1234.00"), jpy).unwrap().minor(), 1234);
+        assert_eq!(
+            Money::from_amount(amt("1234.00"), jpy).unwrap().minor(),
+            1234
+        );
         assert!(Money::from_amount(amt("1234.5"), jpy).is_none());
         assert!(Money::from_amount(amt("12.345"), eur).is_none());
         assert!(Money::from_amount(amt("99999999999999999999"), eur).is_none());
@@ -305,10 +308,22 @@ mod tests {
 
     #[test]
     fn decimal_strings_in_major_units() {
-        assert_eq!(Money::from_minor(1299, Currency::EUR).to_decimal_string(), "12.99");
-        assert_eq!(Money::from_minor(5, Currency::USD).to_decimal_string(), "0.05");
-        assert_eq!(Money::from_minor(-50, Currency::USD).to_decimal_string(), "-0.50");
-        assert_eq!(Money::from_minor(1234, Currency::JPY).to_decimal_string(), "1234");
+        assert_eq!(
+            Money::from_minor(1299, Currency::EUR).to_decimal_string(),
+            "12.99"
+        );
+        assert_eq!(
+            Money::from_minor(5, Currency::USD).to_decimal_string(),
+            "0.05"
+        );
+        assert_eq!(
+            Money::from_minor(-50, Currency::USD).to_decimal_string(),
+            "-0.50"
+        );
+        assert_eq!(
+            Money::from_minor(1234, Currency::JPY).to_decimal_string(),
+            "1234"
+        );
         let kwd = Currency::parse("kwd").unwrap();
         assert_eq!(Money::from_minor(1500, kwd).to_decimal_string(), "1.500");
     }

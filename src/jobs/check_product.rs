@@ -8,8 +8,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 
 use crate::amazon::extract::{Availability, Condition, ProductSnapshot};
@@ -88,7 +87,10 @@ pub fn cached(p: &products::Model) -> CachedSnapshot {
         currency: p.currency.clone(),
         price_minor: p.last_price_minor,
         list_price_minor: p.list_price_minor,
-        availability: p.availability.clone().unwrap_or_else(|| "unavailable".into()),
+        availability: p
+            .availability
+            .clone()
+            .unwrap_or_else(|| "unavailable".into()),
         condition: p.condition.clone(),
         seller: p.seller.clone(),
         checked_at: p.last_checked_at.unwrap_or(p.created_at),
@@ -114,7 +116,10 @@ pub async fn run(app: &App, product_id: i64) -> anyhow::Result<CheckOutcome> {
     let now = Utc::now();
     let lease = Query::update()
         .table(products::Entity)
-        .value(products::Column::CheckLeaseUntil, now + chrono::Duration::seconds(LEASE_SECS))
+        .value(
+            products::Column::CheckLeaseUntil,
+            now + chrono::Duration::seconds(LEASE_SECS),
+        )
         .and_where(Expr::col(products::Column::Id).eq(product_id))
         .and_where(Expr::col(products::Column::GoneAt).is_null())
         .cond_where(
@@ -124,17 +129,25 @@ pub async fn run(app: &App, product_id: i64) -> anyhow::Result<CheckOutcome> {
         )
         .to_owned();
     if app.db.execute(&lease).await?.rows_affected() != 1 {
-        let exists = products::Entity::find_by_id(product_id).one(&app.db).await?;
+        let exists = products::Entity::find_by_id(product_id)
+            .one(&app.db)
+            .await?;
         return Ok(match exists {
             Some(p) if p.gone_at.is_none() => CheckOutcome::InFlight,
             _ => CheckOutcome::Skipped,
         });
     }
-    let Some(row) = products::Entity::find_by_id(product_id).one(&app.db).await? else {
+    let Some(row) = products::Entity::find_by_id(product_id)
+        .one(&app.db)
+        .await?
+    else {
         return Ok(CheckOutcome::Skipped);
     };
     let Some(pref) = product_ref(&row) else {
-        tracing::warn!(product.id = row.id, "product row names no known storefront/ASIN");
+        tracing::warn!(
+            product.id = row.id,
+            "product row names no known storefront/ASIN"
+        );
         return Ok(CheckOutcome::Skipped);
     };
     app.limiter.acquire(&row.marketplace).await;
@@ -219,7 +232,12 @@ async fn record(
         m.update(&app.db).await?;
         let key = format!("confirm:{}:{new}:{}", row.id, now.timestamp_millis());
         app.queues.push_check(row.id, &key, delay).await?;
-        tracing::info!(product.id = row.id, old, new, "big drop: checking again before believing it");
+        tracing::info!(
+            product.id = row.id,
+            old,
+            new,
+            "big drop: checking again before believing it"
+        );
         return Ok(CheckOutcome::AwaitingConfirmation);
     }
 
@@ -296,6 +314,7 @@ pub async fn fan_out(
     previous: &Observation,
     now_obs: &Observation,
 ) -> anyhow::Result<usize> {
+    let t0 = Instant::now();
     let list = watches::Entity::find()
         .filter(watches::Column::ProductId.eq(product.id))
         .filter(watches::Column::State.ne("paused"))
@@ -327,14 +346,17 @@ pub async fn fan_out(
             dests_by_id.insert(d.id, d);
         }
     }
+    let loaded_ms = t0.elapsed().as_millis();
     let lowest_90d = is_lowest_90d(app, product.id, now_obs.price_minor, now_obs.at).await?;
     let today = now_obs.at.date_naive();
 
     let mut rows = Vec::new();
     let mut rearm = Vec::new();
     for w in &list {
-        let (Some(user), Some(dest)) = (users_by_id.get(&w.user_id), dests_by_id.get(&w.destination_id))
-        else {
+        let (Some(user), Some(dest)) = (
+            users_by_id.get(&w.user_id),
+            dests_by_id.get(&w.destination_id),
+        ) else {
             continue;
         };
         if dest.paused_at.is_some() {
@@ -355,8 +377,13 @@ pub async fn fan_out(
         match decision.alert {
             Some(a) => {
                 let (kind, old, new) = match a {
-                    Alert::PriceDrop { from_minor, to_minor } => ("price_drop", from_minor, Some(to_minor)),
-                    Alert::BackInStock { price_minor } => ("back_in_stock", previous.price_minor, price_minor),
+                    Alert::PriceDrop {
+                        from_minor,
+                        to_minor,
+                    } => ("price_drop", from_minor, Some(to_minor)),
+                    Alert::BackInStock { price_minor } => {
+                        ("back_in_stock", previous.price_minor, price_minor)
+                    }
                 };
                 let channel = channel_for(&dest.kind);
                 let payload = AlertPayload {
@@ -401,6 +428,7 @@ pub async fn fan_out(
     }
 
     // (notification id, watch id, user id, price drop?)
+    let decided_ms = t0.elapsed().as_millis();
     let mut created: Vec<(i64, i64, i64, bool)> = Vec::new();
     let txn = app.db.begin().await?;
     for chunk in rows.chunks(500) {
@@ -505,9 +533,22 @@ pub async fn fan_out(
         }
     }
     txn.commit().await?;
+    let written_ms = t0.elapsed().as_millis();
 
     let ids: Vec<i64> = created.iter().map(|c| c.0).collect();
-    app.queues.push_deliveries(&ids, std::time::Duration::ZERO).await?;
+    app.queues
+        .push_deliveries(&ids, std::time::Duration::ZERO)
+        .await?;
+    tracing::debug!(
+        product.id = product.id,
+        watches = list.len(),
+        alerts = ids.len(),
+        loaded_ms,
+        decided_ms,
+        written_ms,
+        total_ms = t0.elapsed().as_millis(),
+        "fan-out"
+    );
     app.metrics
         .alerts_created
         .fetch_add(ids.len() as u64, std::sync::atomic::Ordering::Relaxed);
@@ -544,7 +585,9 @@ async fn is_lowest_90d(
         )
         .from(price_points::Entity)
         .and_where(Expr::col(price_points::Column::ProductId).eq(product_id))
-        .and_where(Expr::col(price_points::Column::ObservedAt).gte(now - chrono::Duration::days(90)))
+        .and_where(
+            Expr::col(price_points::Column::ObservedAt).gte(now - chrono::Duration::days(90)),
+        )
         .to_owned();
     let low = app
         .db
@@ -567,7 +610,9 @@ async fn mark_gone(app: &App, row: &products::Model, now: DateTime<Utc>) -> anyh
         .await?;
     let mut ids = Vec::new();
     for w in list {
-        let Some(dest) = destinations::Entity::find_by_id(w.destination_id).one(&app.db).await?
+        let Some(dest) = destinations::Entity::find_by_id(w.destination_id)
+            .one(&app.db)
+            .await?
         else {
             continue;
         };
@@ -615,6 +660,8 @@ async fn mark_gone(app: &App, row: &products::Model, now: DateTime<Utc>) -> anyh
             Err(e) => return Err(e.into()),
         }
     }
-    app.queues.push_deliveries(&ids, std::time::Duration::ZERO).await?;
+    app.queues
+        .push_deliveries(&ids, std::time::Duration::ZERO)
+        .await?;
     Ok(())
 }

@@ -84,7 +84,10 @@ pub async fn run(app: &App, id: i64) -> anyhow::Result<DeliverOutcome> {
                 .table(notifications::Entity)
                 .value(notifications::Column::Status, "delivered")
                 .value(notifications::Column::DeliveredAt, Utc::now())
-                .value(notifications::Column::LeaseUntil, Option::<chrono::DateTime<Utc>>::None)
+                .value(
+                    notifications::Column::LeaseUntil,
+                    Option::<chrono::DateTime<Utc>>::None,
+                )
                 .value(notifications::Column::LastError, Option::<String>::None)
                 .and_where(Expr::col(notifications::Column::Id).eq(id))
                 .to_owned();
@@ -92,7 +95,10 @@ pub async fn run(app: &App, id: i64) -> anyhow::Result<DeliverOutcome> {
             app.metrics.alerts_sent.fetch_add(1, Relaxed);
             Ok(DeliverOutcome::Delivered)
         }
-        Err(SendError::Transient { reason, retry_after }) => {
+        Err(SendError::Transient {
+            reason,
+            retry_after,
+        }) => {
             app.metrics.alerts_failed.fetch_add(1, Relaxed);
             if row.attempts >= MAX_ATTEMPTS {
                 return finish(app, id, "dead", Some(&reason)).await;
@@ -132,7 +138,10 @@ async fn release(
         .table(notifications::Entity)
         .value(notifications::Column::Status, "pending")
         .value(notifications::Column::NextAttemptAt, next)
-        .value(notifications::Column::LeaseUntil, Option::<chrono::DateTime<Utc>>::None)
+        .value(
+            notifications::Column::LeaseUntil,
+            Option::<chrono::DateTime<Utc>>::None,
+        )
         .value(notifications::Column::LastError, truncate(reason))
         .and_where(Expr::col(notifications::Column::Id).eq(id))
         .to_owned();
@@ -149,7 +158,10 @@ async fn finish(
     let q = Query::update()
         .table(notifications::Entity)
         .value(notifications::Column::Status, status)
-        .value(notifications::Column::LeaseUntil, Option::<chrono::DateTime<Utc>>::None)
+        .value(
+            notifications::Column::LeaseUntil,
+            Option::<chrono::DateTime<Utc>>::None,
+        )
         .value(notifications::Column::LastError, error.map(truncate))
         .and_where(Expr::col(notifications::Column::Id).eq(id))
         .to_owned();
@@ -169,7 +181,10 @@ pub async fn pause_destination(app: &App, destination_id: i64, reason: &str) -> 
         .and_where(Expr::col(destinations::Column::PausedAt).is_null())
         .to_owned();
     app.db.execute(&q).await?;
-    tracing::info!(destination.id = destination_id, "destination refused delivery; paused it");
+    tracing::info!(
+        destination.id = destination_id,
+        "destination refused delivery; paused it"
+    );
     Ok(())
 }
 

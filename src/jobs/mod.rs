@@ -90,34 +90,79 @@ impl Queues {
         }
         let task = task.build();
         let result = match self {
-            Queues::Sqlite { check, .. } => check.clone().push_task(task).await.map_err(|e| e.to_string()),
-            Queues::Redis { check, .. } => check.clone().push_task(task).await.map_err(|e| e.to_string()),
+            Queues::Sqlite { check, .. } => check
+                .clone()
+                .push_task(task)
+                .await
+                .map_err(|e| e.to_string()),
+            Queues::Redis { check, .. } => check
+                .clone()
+                .push_task(task)
+                .await
+                .map_err(|e| e.to_string()),
         };
         result.map_err(|e| anyhow::anyhow!("while enqueueing check of product {product_id}: {e}"))
+    }
+
+    /// Enqueues many checks at once (the sweep): `(product id, key, delay)`.
+    /// The backends batch these into few round trips.
+    pub async fn push_checks(&self, items: Vec<(i64, String, Duration)>) -> anyhow::Result<()> {
+        let tasks: Vec<_> = items
+            .into_iter()
+            .map(|(product_id, key, run_after)| {
+                let mut t = TaskBuilder::new(CheckProduct { product_id }).idempotency_key(key);
+                if !run_after.is_zero() {
+                    t = t.run_after(run_after);
+                }
+                t.build()
+            })
+            .collect();
+        let result = match self {
+            Queues::Sqlite { check, .. } => check
+                .clone()
+                .push_all(futures::stream::iter(tasks))
+                .await
+                .map_err(|e| e.to_string()),
+            Queues::Redis { check, .. } => check
+                .clone()
+                .push_all(futures::stream::iter(tasks))
+                .await
+                .map_err(|e| e.to_string()),
+        };
+        result.map_err(|e| anyhow::anyhow!("while enqueueing checks: {e}"))
     }
 
     /// Enqueues delivery of outbox rows (no key: a delivery claims its row,
     /// so a duplicate job does nothing).
     pub async fn push_deliveries(&self, ids: &[i64], run_after: Duration) -> anyhow::Result<()> {
-        for id in ids {
-            let mut task = TaskBuilder::new(Deliver {
-                notification_id: *id,
-            });
-            if !run_after.is_zero() {
-                task = task.run_after(run_after);
-            }
-            let task = task.build();
-            let result = match self {
-                Queues::Sqlite { deliver, .. } => {
-                    deliver.clone().push_task(task).await.map_err(|e| e.to_string())
-                }
-                Queues::Redis { deliver, .. } => {
-                    deliver.clone().push_task(task).await.map_err(|e| e.to_string())
-                }
-            };
-            result.map_err(|e| anyhow::anyhow!("while enqueueing delivery {id}: {e}"))?;
+        if ids.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let tasks: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                let mut t = TaskBuilder::new(Deliver {
+                    notification_id: *id,
+                });
+                if !run_after.is_zero() {
+                    t = t.run_after(run_after);
+                }
+                t.build()
+            })
+            .collect();
+        let result = match self {
+            Queues::Sqlite { deliver, .. } => deliver
+                .clone()
+                .push_all(futures::stream::iter(tasks))
+                .await
+                .map_err(|e| e.to_string()),
+            Queues::Redis { deliver, .. } => deliver
+                .clone()
+                .push_all(futures::stream::iter(tasks))
+                .await
+                .map_err(|e| e.to_string()),
+        };
+        result.map_err(|e| anyhow::anyhow!("while enqueueing {} deliveries: {e}", ids.len()))
     }
 }
 

@@ -53,16 +53,18 @@ pub async fn sweep_once(app: &App, now: DateTime<Utc>) -> anyhow::Result<usize> 
             .and_where(Expr::col(products::Column::Id).is_in(chunk.iter().copied()))
             .to_owned();
         app.db.execute(&update).await?;
-        for id in chunk {
-            let delay = if spread_ms == 0 {
-                Duration::ZERO
-            } else {
-                Duration::from_millis(rand::random::<u64>() % spread_ms)
-            };
-            app.queues
-                .push_check(*id, &format!("check:{id}:{bucket}"), delay)
-                .await?;
-        }
+        let jobs = chunk
+            .iter()
+            .map(|id| {
+                let delay = if spread_ms == 0 {
+                    Duration::ZERO
+                } else {
+                    Duration::from_millis(rand::random::<u64>() % spread_ms)
+                };
+                (*id, format!("check:{id}:{bucket}"), delay)
+            })
+            .collect();
+        app.queues.push_checks(jobs).await?;
     }
     app.metrics
         .jobs_enqueued
@@ -107,7 +109,10 @@ pub async fn redeliver_once(app: &App, now: DateTime<Utc>) -> anyhow::Result<usi
             .to_owned();
         app.db.execute(&update).await?;
         app.queues.push_deliveries(&stale, Duration::ZERO).await?;
-        tracing::info!(notifications.requeued = stale.len(), "outbox sweeper re-enqueued deliveries");
+        tracing::info!(
+            notifications.requeued = stale.len(),
+            "outbox sweeper re-enqueued deliveries"
+        );
     }
     Ok(stale.len())
 }
@@ -151,7 +156,10 @@ pub async fn queue_depths(app: &App, now: DateTime<Utc>) -> (Option<u64>, Option
         .and_where(Expr::col(products::Column::GoneAt).is_null())
         .to_owned();
     let pending = Query::select()
-        .expr_as(Expr::col(notifications::Column::Id).count(), Alias::new("n"))
+        .expr_as(
+            Expr::col(notifications::Column::Id).count(),
+            Alias::new("n"),
+        )
         .from(notifications::Entity)
         .and_where(Expr::col(notifications::Column::Status).is_in(["pending", "sending"]))
         .to_owned();

@@ -65,7 +65,13 @@ impl FileNotifier {
 /// Keys are ours (`w:1:pp:2:telegram`); keep file names portable anyway.
 fn file_name(key: &str) -> String {
     key.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -79,8 +85,12 @@ impl Notifier for FileNotifier {
         let json = serde_json::to_vec_pretty(d).map_err(|e| SendError::Permanent {
             reason: e.to_string(),
         })?;
-        tokio::fs::create_dir_all(&self.dir).await.map_err(transient)?;
-        let path = self.dir.join(format!("{}.json", file_name(&d.idempotency_key)));
+        tokio::fs::create_dir_all(&self.dir)
+            .await
+            .map_err(transient)?;
+        let path = self
+            .dir
+            .join(format!("{}.json", file_name(&d.idempotency_key)));
         match tokio::fs::OpenOptions::new()
             .create_new(true)
             .write(true)

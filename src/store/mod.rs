@@ -12,7 +12,9 @@ use crate::config::{Config, DatabaseUrl};
 /// Connects to `DATABASE_URL`, creating the `./data/` folder for the built-in SQLite file.
 pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<DatabaseConnection> {
     if let DatabaseUrl::Sqlite(s) = url
-        && let Some(path) = s.strip_prefix("sqlite://").and_then(|p| p.split('?').next())
+        && let Some(path) = s
+            .strip_prefix("sqlite://")
+            .and_then(|p| p.split('?').next())
         && let Some(dir) = std::path::Path::new(path).parent()
         && !dir.as_os_str().is_empty()
     {

@@ -26,8 +26,15 @@ pub struct HistoryView {
 }
 
 /// Points and stats for the last `range`.
-pub async fn history(app: &App, product_id: i64, range: Duration) -> anyhow::Result<Option<HistoryView>> {
-    let Some(product) = products::Entity::find_by_id(product_id).one(&app.db).await? else {
+pub async fn history(
+    app: &App,
+    product_id: i64,
+    range: Duration,
+) -> anyhow::Result<Option<HistoryView>> {
+    let Some(product) = products::Entity::find_by_id(product_id)
+        .one(&app.db)
+        .await?
+    else {
         return Ok(None);
     };
     let now = Utc::now();
@@ -46,10 +53,8 @@ pub async fn history(app: &App, product_id: i64, range: Duration) -> anyhow::Res
         .order_by_desc(price_points::Column::ObservedAt)
         .one(&app.db)
         .await?;
-    let mut points: Vec<(DateTime<Utc>, Option<i64>)> = before
-        .map(|p| (start, p.price_minor))
-        .into_iter()
-        .collect();
+    let mut points: Vec<(DateTime<Utc>, Option<i64>)> =
+        before.map(|p| (start, p.price_minor)).into_iter().collect();
     points.extend(
         all.iter()
             .filter(|p| p.observed_at >= start)

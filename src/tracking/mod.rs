@@ -77,7 +77,9 @@ pub enum TrackError {
     Url(#[from] UrlError),
     #[error(transparent)]
     Target(#[from] TargetError),
-    #[error("You already track {limit} products, the most allowed. Remove one with /untrack first.")]
+    #[error(
+        "You already track {limit} products, the most allowed. Remove one with /untrack first."
+    )]
     TooManyWatches { limit: u32 },
     #[error("Amazon says this product no longer exists.")]
     ProductGone,
@@ -265,7 +267,9 @@ pub async fn current(
         CheckOutcome::Gone => Err(TrackError::ProductGone),
         CheckOutcome::BackedOff(why) => Ok((reloaded, None, Some(why))),
         CheckOutcome::Skipped | CheckOutcome::InFlight => {
-            let snap = reloaded.last_checked_at.map(|_| check_product::cached(&reloaded));
+            let snap = reloaded
+                .last_checked_at
+                .map(|_| check_product::cached(&reloaded));
             Ok((reloaded, snap, None))
         }
     }
@@ -290,7 +294,8 @@ pub async fn track(
     if product.gone_at.is_some() {
         return Err(TrackError::ProductGone);
     }
-    let currency = Currency::parse(&product.currency).unwrap_or_else(|| pref.marketplace.currency());
+    let currency =
+        Currency::parse(&product.currency).unwrap_or_else(|| pref.marketplace.currency());
     // Parse the target before any fetch: a bad target costs no request.
     let parsed = match target {
         Some(t) => Target::parse(t, currency)?,
@@ -318,7 +323,16 @@ pub async fn track(
         .as_ref()
         .and_then(|s| s.price_minor)
         .map(|m| Money::from_minor(m, currency));
-    let watch = upsert_watch(app, user.id, product.id, destination.id, &parsed, reference, existing).await?;
+    let watch = upsert_watch(
+        app,
+        user.id,
+        product.id,
+        destination.id,
+        &parsed,
+        reference,
+        existing,
+    )
+    .await?;
     let already_at_target = match (reference, watch.target_minor) {
         (Some(price), Some(t)) => price.minor() <= t,
         _ => false,
@@ -333,7 +347,10 @@ pub async fn track(
     })
 }
 
-fn target_columns(t: &Target, reference: Option<Money>) -> (&'static str, Option<i64>, Option<i16>) {
+fn target_columns(
+    t: &Target,
+    reference: Option<Money>,
+) -> (&'static str, Option<i64>, Option<i16>) {
     match t {
         Target::Price(m) => ("price", Some(m.minor()), None),
         Target::PercentBelow(p) => ("percent", t.resolve(reference), Some(i16::from(*p))),
@@ -391,7 +408,16 @@ async fn upsert_watch(
                 .one(&app.db)
                 .await?
                 .ok_or(TrackError::NoSuchWatch)?;
-            Box::pin(upsert_watch(app, user_id, product_id, destination_id, target, reference, Some(w))).await
+            Box::pin(upsert_watch(
+                app,
+                user_id,
+                product_id,
+                destination_id,
+                target,
+                reference,
+                Some(w),
+            ))
+            .await
         }
     }
 }
@@ -436,7 +462,12 @@ pub async fn untrack(app: &App, who: &Identity, watch_id: i64) -> Result<(), Tra
     Ok(())
 }
 
-async fn set_state(app: &App, who: &Identity, watch_id: i64, state: &str) -> Result<watches::Model, TrackError> {
+async fn set_state(
+    app: &App,
+    who: &Identity,
+    watch_id: i64,
+    state: &str,
+) -> Result<watches::Model, TrackError> {
     let w = own_watch(app, who, watch_id).await?;
     let mut m: watches::ActiveModel = w.into();
     m.state = Set(state.into());
@@ -448,7 +479,11 @@ pub async fn pause(app: &App, who: &Identity, watch_id: i64) -> Result<watches::
     set_state(app, who, watch_id, "paused").await
 }
 
-pub async fn resume(app: &App, who: &Identity, watch_id: i64) -> Result<watches::Model, TrackError> {
+pub async fn resume(
+    app: &App,
+    who: &Identity,
+    watch_id: i64,
+) -> Result<watches::Model, TrackError> {
     set_state(app, who, watch_id, "armed").await
 }
 
@@ -468,5 +503,14 @@ pub async fn set_target(
     let reference = product
         .last_price_minor
         .map(|m| Money::from_minor(m, currency));
-    upsert_watch(app, w.user_id, w.product_id, w.destination_id, &parsed, reference, Some(w)).await
+    upsert_watch(
+        app,
+        w.user_id,
+        w.product_id,
+        w.destination_id,
+        &parsed,
+        reference,
+        Some(w),
+    )
+    .await
 }

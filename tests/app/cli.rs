@@ -9,7 +9,9 @@ use crate::fake_amazon::{Answer, FakeAmazon, corpus, page};
 /// Runs the real binary with a clean environment plus `env`.
 async fn pricewatch(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_pricewatch"));
-    cmd.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -31,16 +33,36 @@ async fn check_file_json_prints_exactly_the_documented_object() {
     let out = pricewatch(&["check", "--file", file.to_str().unwrap(), "--json"], &[]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    assert_eq!(text.lines().count(), 1, "one JSON object on one line: {text}");
-    let v: Value = serde_json::from_str(&text).unwrap();
-    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
-        keys,
-        [
-            "page", "marketplace", "asin", "title", "price", "currency", "list_price",
-            "availability", "condition", "seller"
-        ]
+        text.lines().count(),
+        1,
+        "one JSON object on one line: {text}"
     );
+    let v: Value = serde_json::from_str(&text).unwrap();
+    // Exactly these keys, in this order (checked on the raw text: a parsed
+    // JSON map forgets order).
+    let keys = [
+        "page",
+        "marketplace",
+        "asin",
+        "title",
+        "price",
+        "currency",
+        "list_price",
+        "availability",
+        "condition",
+        "seller",
+    ];
+    assert_eq!(v.as_object().unwrap().len(), keys.len());
+    let positions: Vec<usize> = keys
+        .iter()
+        .map(|k| {
+            text.find(&format!("\"{k}\":"))
+                .unwrap_or_else(|| panic!("{k} missing"))
+        })
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+    assert!(text.starts_with("{\"page\":\"product\",\"marketplace\":\"amazon.de\","));
     assert_eq!(v["page"], "product");
     assert_eq!(v["marketplace"], "amazon.de");
     assert_eq!(v["asin"], "B01LZ79682");
@@ -49,7 +71,12 @@ async fn check_file_json_prints_exactly_the_documented_object() {
     assert_eq!(v["list_price"], "25.99");
     assert_eq!(v["availability"], "in_stock");
     assert_eq!(v["condition"], "new");
-    assert!(v["title"].as_str().unwrap().starts_with("Auto-Rückenlehnenschutz Salcar"));
+    assert!(
+        v["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Auto-Rückenlehnenschutz Salcar")
+    );
 }
 
 #[tokio::test]
@@ -63,8 +90,15 @@ async fn check_file_json_agrees_with_expected_for_every_corpus_page() {
         let out = pricewatch(&["check", "--file", file.to_str().unwrap(), "--json"], &[]).await;
         let v: Value = serde_json::from_str(&stdout(&out)).unwrap_or(Value::Null);
         for k in [
-            "page", "marketplace", "asin", "title", "price", "currency", "list_price",
-            "availability", "condition",
+            "page",
+            "marketplace",
+            "asin",
+            "title",
+            "price",
+            "currency",
+            "list_price",
+            "availability",
+            "condition",
         ] {
             if v[k] != e[k] {
                 wrong.push(format!("{}: {k} = {} (expected {})", e["file"], v[k], e[k]));
@@ -104,7 +138,10 @@ async fn bad_input_exits_2_with_one_sentence_and_no_connection() {
     }
     let out = pricewatch(&["check", "--file", "/nonexistent/page.html"], &env).await;
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(stderr(&out).trim(), "Cannot read /nonexistent/page.html: no such file.");
+    assert_eq!(
+        stderr(&out).trim(),
+        "Cannot read /nonexistent/page.html: no such file."
+    );
     assert!(fake.requests().is_empty(), "{:?}", fake.requests());
 }
 
@@ -120,12 +157,15 @@ async fn a_bad_setting_stops_with_one_sentence_naming_it() {
 
 #[tokio::test]
 async fn live_check_prints_the_product_as_a_person_reads_it() {
-    let Some(html) = page("de-B01LZ79682.html") else { return };
+    let Some(html) = page("de-B01LZ79682.html") else {
+        return;
+    };
     let fake = FakeAmazon::start().await;
     fake.answer("B01LZ79682", Answer::Html(html));
     let template = fake.template();
     let env = [("FETCH_URL_TEMPLATE", template.as_str())];
-    let url = "https://www.amazon.de/Auto-R%C3%BCckenlehnenschutz/dp/B01LZ79682/ref=sr_1_1?tag=x-21&th=1";
+    let url =
+        "https://www.amazon.de/Auto-R%C3%BCckenlehnenschutz/dp/B01LZ79682/ref=sr_1_1?tag=x-21&th=1";
     let out = pricewatch(&["check", url], &env).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
@@ -133,20 +173,29 @@ async fn live_check_prints_the_product_as_a_person_reads_it() {
     assert!(text.contains("List price:    25,99\u{a0}€"), "{text}");
     assert!(text.contains("Availability:  in stock"), "{text}");
     assert!(text.contains("Condition:     new"), "{text}");
-    assert!(text.contains("https://www.amazon.de/dp/B01LZ79682"), "{text}");
+    assert!(
+        text.contains("https://www.amazon.de/dp/B01LZ79682"),
+        "{text}"
+    );
     assert_eq!(fake.requests().len(), 1);
 }
 
 #[tokio::test]
 async fn live_exit_codes_say_blocked_and_gone() {
-    let Some(captcha) = page("com-captcha-2019.html") else { return };
+    let Some(captcha) = page("com-captcha-2019.html") else {
+        return;
+    };
     let fake = FakeAmazon::start().await;
     fake.answer("B07G2L3JMM", Answer::Html(captcha));
     fake.answer("B0057OC5O8", Answer::Status(404, "gone".into()));
     fake.answer("B0BRZXRBZL", Answer::Status(500, "oops".into()));
     let template = fake.template();
     let env = [("FETCH_URL_TEMPLATE", template.as_str())];
-    let out = pricewatch(&["check", "https://www.amazon.com/dp/B07G2L3JMM", "--json"], &env).await;
+    let out = pricewatch(
+        &["check", "https://www.amazon.com/dp/B07G2L3JMM", "--json"],
+        &env,
+    )
+    .await;
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["page"], "captcha");

@@ -32,16 +32,28 @@ fn compose_services_and_variables_agree_with_env_example() {
     let example =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example")).unwrap();
     for service in ["postgres:", "redis:", "pricewatch:", "worker:"] {
-        assert!(text.contains(&format!("\n  {service}")), "service {service} missing");
+        assert!(
+            text.contains(&format!("\n  {service}")),
+            "service {service} missing"
+        );
     }
     assert!(text.contains("replicas: 2"), "two worker replicas");
     assert!(text.contains("command: [\"run\"]") && text.contains("command: [\"worker\"]"));
-    assert!(text.contains("env_file: .env"), "pricewatch services read .env");
+    assert!(
+        text.contains("env_file: .env"),
+        "pricewatch services read .env"
+    );
     let env = pricewatch_environment(&text);
     assert_eq!(env, ["DATABASE_URL", "REDIS_URL"]);
     for var in &env {
-        assert!(VARIABLES.contains(&var.as_str()), "{var} is not a pricewatch variable");
-        assert!(example.contains(&format!("\n{var}=")), "{var} is not in .env.example");
+        assert!(
+            VARIABLES.contains(&var.as_str()),
+            "{var} is not a pricewatch variable"
+        );
+        assert!(
+            example.contains(&format!("\n{var}=")),
+            "{var} is not in .env.example"
+        );
     }
     // Every ${VAR} is either a pricewatch variable in .env.example or the
     // compose-only database password, which has a default.
@@ -50,7 +62,13 @@ fn compose_services_and_variables_agree_with_env_example() {
             assert!(text.contains("${POSTGRES_PASSWORD:-"), "needs a default");
             continue;
         }
-        assert!(VARIABLES.contains(&var.as_str()), "${{{var}}} is not a pricewatch variable");
-        assert!(example.contains(&format!("\n{var}=")), "{var} is not in .env.example");
+        assert!(
+            VARIABLES.contains(&var.as_str()),
+            "${{{var}}} is not a pricewatch variable"
+        );
+        assert!(
+            example.contains(&format!("\n{var}=")),
+            "{var} is not in .env.example"
+        );
     }
 }

@@ -72,12 +72,12 @@ impl FakeAmazon {
         format!("http://{}/fetch?url={{url}}", self.addr.unwrap())
     }
 
-    pub fn base(&self) -> String {
-        format!("http://{}", self.addr.unwrap())
-    }
-
     pub fn answer(&self, asin: &str, answer: Answer) {
-        self.inner.lock().unwrap().answers.insert(asin.to_string(), answer);
+        self.inner
+            .lock()
+            .unwrap()
+            .answers
+            .insert(asin.to_string(), answer);
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -86,7 +86,12 @@ impl FakeAmazon {
 }
 
 fn record(fake: &FakeAmazon, headers: &HeaderMap, path_and_query: String) {
-    let h = |k: header::HeaderName| headers.get(k).and_then(|v| v.to_str().ok()).map(String::from);
+    let h = |k: header::HeaderName| {
+        headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    };
     fake.inner.lock().unwrap().requests.push(Request {
         path_and_query,
         accept_language: h(header::ACCEPT_LANGUAGE),
@@ -97,7 +102,8 @@ fn record(fake: &FakeAmazon, headers: &HeaderMap, path_and_query: String) {
 
 /// The ASIN in a canonical URL `https://www.amazon.<tld>/dp/<ASIN>`.
 fn asin_of(url: &str) -> Option<String> {
-    url.rsplit_once("/dp/").map(|(_, a)| a.trim_end_matches('/').to_string())
+    url.rsplit_once("/dp/")
+        .map(|(_, a)| a.trim_end_matches('/').to_string())
 }
 
 async fn fetch(
@@ -132,7 +138,12 @@ async fn hop(
 }
 
 fn redirect(location: &str) -> Response {
-    (StatusCode::FOUND, [(header::LOCATION, location.to_string())], "").into_response()
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, location.to_string())],
+        "",
+    )
+        .into_response()
 }
 
 async fn respond(fake: &FakeAmazon, asin: &str, answer: Answer) -> Response {

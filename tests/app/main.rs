@@ -1,6 +1,8 @@
 //! The one integration test binary: pricewatch against real services and
 //! local fakes of the outside world.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod cli;
 mod deploy;
 mod fake_amazon;

@@ -31,9 +31,15 @@ async fn has_migration_table(url: &str) -> bool {
 
 #[tokio::test]
 async fn migrate_runs_on_postgres() {
-    let Some(url) = fresh_postgres().await else { return };
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
     let out = migrate(Some(&url), &temp_dir()).await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(has_migration_table(&url).await);
 }
 
@@ -41,7 +47,11 @@ async fn migrate_runs_on_postgres() {
 async fn migrate_creates_the_embedded_sqlite_file_with_no_settings() {
     let dir = temp_dir();
     let out = migrate(None, &dir).await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let file = dir.join("data/pricewatch.db");
     assert!(file.exists(), "{} was not created", file.display());
     assert!(has_migration_table(&format!("sqlite://{}", file.display())).await);
@@ -86,12 +96,19 @@ async fn up_down_up(url: &str) {
     assert!(tables(&db).await.is_empty(), "down left tables behind");
     Migrator::up(&db, None).await.unwrap();
     assert_eq!(tables(&db).await, want);
-    assert!(Migrator::get_pending_migrations(&db).await.unwrap().is_empty());
+    assert!(
+        Migrator::get_pending_migrations(&db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn migrations_go_up_down_and_up_on_postgres() {
-    let Some(url) = fresh_postgres().await else { return };
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
     up_down_up(&url).await;
 }
 

@@ -18,10 +18,16 @@ async fn get(url: &str) -> (u16, String) {
 #[tokio::test]
 async fn health_readiness_and_metrics_report_what_happened() {
     let Some(page) = de_page_at(1299) else { return };
-    let Some(mut t) = spawn_app(Mode::Scaled).await else { return };
+    let Some(mut t) = spawn_app(Mode::Scaled).await else {
+        return;
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(pricewatch::http::serve(t.app.clone(), listener, std::future::pending()));
+    tokio::spawn(pricewatch::http::serve(
+        t.app.clone(),
+        listener,
+        std::future::pending(),
+    ));
 
     assert_eq!(get(&format!("{base}/healthz")).await, (200, "ok".into()));
     assert_eq!(
@@ -42,10 +48,16 @@ async fn health_readiness_and_metrics_report_what_happened() {
     let tracked = tracking::track(&t.app, &who, &dest, "https://amazon.de/dp/B01LZ79682", None)
         .await
         .unwrap();
-    t.fake.answer("B01LZ79682", Answer::Status(503, "busy".into()));
-    check_product::run(&t.app, tracked.product.id).await.unwrap();
-    t.fake.answer("B01LZ79682", Answer::Html(de_page_at(1199).unwrap()));
-    check_product::run(&t.app, tracked.product.id).await.unwrap();
+    t.fake
+        .answer("B01LZ79682", Answer::Status(503, "busy".into()));
+    check_product::run(&t.app, tracked.product.id)
+        .await
+        .unwrap();
+    t.fake
+        .answer("B01LZ79682", Answer::Html(de_page_at(1199).unwrap()));
+    check_product::run(&t.app, tracked.product.id)
+        .await
+        .unwrap();
     eventually(20, "the alert", || async { t.sent.sent().len() == 1 }).await;
     let (status, metrics) = get(&format!("{base}/metrics")).await;
     assert_eq!(status, 200);
@@ -57,7 +69,10 @@ async fn health_readiness_and_metrics_report_what_happened() {
         "pricewatch_fetch_latency_seconds_count 3",
         "pricewatch_queue_depth{queue=\"deliver\"} 0",
     ] {
-        assert!(metrics.lines().any(|l| l == line), "missing {line:?} in\n{metrics}");
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "missing {line:?} in\n{metrics}"
+        );
     }
     t.stop_workers().await;
 }
@@ -69,7 +84,7 @@ async fn run_serves_http_on_port_and_stops_on_sigterm() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pricewatch"))
         .arg("run")
         .current_dir(&dir)
         .env_clear()
@@ -84,7 +99,10 @@ async fn run_serves_http_on_port_and_stops_on_sigterm() {
         let url = url.clone();
         async move {
             match reqwest::get(&url).await {
-                Ok(r) => r.status() == 200 && r.text().await.unwrap_or_default() == "database: ok\nredis: not used\n",
+                Ok(r) => {
+                    r.status() == 200
+                        && r.text().await.unwrap_or_default() == "database: ok\nredis: not used\n"
+                }
                 Err(_) => false,
             }
         }
@@ -93,12 +111,19 @@ async fn run_serves_http_on_port_and_stops_on_sigterm() {
     // The embedded default created its database under ./data.
     assert!(dir.join("data/pricewatch.db").exists());
     let pid = child.id().unwrap().to_string();
-    let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
     assert!(status.success());
     let out = tokio::time::timeout(Duration::from_secs(40), child.wait_with_output())
         .await
         .expect("pricewatch run did not stop within 40 s of SIGTERM")
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("shutting down"));
 }

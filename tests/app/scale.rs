@@ -39,9 +39,18 @@ async fn seed(t: &TestApp, products: usize, watchers: usize) {
         })
         .collect();
     for chunk in rows.chunks(500) {
-        products::Entity::insert_many(chunk.to_vec()).exec(&t.app.db).await.unwrap();
+        products::Entity::insert_many(chunk.to_vec())
+            .exec(&t.app.db)
+            .await
+            .unwrap();
     }
-    let ids: Vec<i64> = products::Entity::find().all(&t.app.db).await.unwrap().iter().map(|p| p.id).collect();
+    let ids: Vec<i64> = products::Entity::find()
+        .all(&t.app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.id)
+        .collect();
     for start in (0..watchers).step_by(500) {
         let range = start..(start + 500).min(watchers);
         let us: Vec<users::ActiveModel> = range
@@ -55,7 +64,10 @@ async fn seed(t: &TestApp, products: usize, watchers: usize) {
                 ..Default::default()
             })
             .collect();
-        users::Entity::insert_many(us).exec(&t.app.db).await.unwrap();
+        users::Entity::insert_many(us)
+            .exec(&t.app.db)
+            .await
+            .unwrap();
         let ds: Vec<destinations::ActiveModel> = range
             .clone()
             .map(|i| destinations::ActiveModel {
@@ -65,10 +77,25 @@ async fn seed(t: &TestApp, products: usize, watchers: usize) {
                 ..Default::default()
             })
             .collect();
-        destinations::Entity::insert_many(ds).exec(&t.app.db).await.unwrap();
+        destinations::Entity::insert_many(ds)
+            .exec(&t.app.db)
+            .await
+            .unwrap();
     }
-    let user_ids: Vec<i64> = users::Entity::find().all(&t.app.db).await.unwrap().iter().map(|u| u.id).collect();
-    let dest_ids: Vec<i64> = destinations::Entity::find().all(&t.app.db).await.unwrap().iter().map(|d| d.id).collect();
+    let user_ids: Vec<i64> = users::Entity::find()
+        .all(&t.app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|u| u.id)
+        .collect();
+    let dest_ids: Vec<i64> = destinations::Entity::find()
+        .all(&t.app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.id)
+        .collect();
     let ws: Vec<watches::ActiveModel> = (0..watchers)
         .map(|i| watches::ActiveModel {
             user_id: Set(user_ids[i]),
@@ -85,7 +112,10 @@ async fn seed(t: &TestApp, products: usize, watchers: usize) {
         })
         .collect();
     for chunk in ws.chunks(500) {
-        watches::Entity::insert_many(chunk.to_vec()).exec(&t.app.db).await.unwrap();
+        watches::Entity::insert_many(chunk.to_vec())
+            .exec(&t.app.db)
+            .await
+            .unwrap();
     }
 }
 
@@ -102,7 +132,10 @@ async fn sweep_round(t: &TestApp, round: i64) -> usize {
     let later = Utc::now() + chrono::Duration::hours(2 * round);
     let due = Query::update()
         .table(products::Entity)
-        .value(products::Column::NextCheckAt, later - chrono::Duration::seconds(1))
+        .value(
+            products::Column::NextCheckAt,
+            later - chrono::Duration::seconds(1),
+        )
         .and_where(Expr::col(products::Column::GoneAt).is_null())
         .to_owned();
     t.app.db.execute(&due).await.unwrap();
@@ -118,7 +151,9 @@ async fn two_workers_deliver_every_alert_of_three_price_changes_exactly_once() {
     if de_page_at(1299).is_none() {
         return;
     }
-    let Some(t) = spawn_app_without_workers(Mode::Scaled).await else { return };
+    let Some(t) = spawn_app_without_workers(Mode::Scaled).await else {
+        return;
+    };
     seed(&t, 200, 1000).await;
     let out = t.dir.join("deliveries");
     let _a = t.worker_process(&out);
@@ -127,9 +162,11 @@ async fn two_workers_deliver_every_alert_of_three_price_changes_exactly_once() {
         set_price(&t, 200, price);
         assert_eq!(sweep_round(&t, round).await, 200);
         let want = 1000 * usize::try_from(round).unwrap();
-        eventually(180, &format!("round {round}: {want} deliveries"), || async {
-            delivered_keys(&out).len() >= want
-        })
+        eventually(
+            180,
+            &format!("round {round}: {want} deliveries"),
+            || async { delivered_keys(&out).len() >= want },
+        )
         .await;
     }
     // Nothing more arrives late.
@@ -155,20 +192,29 @@ async fn a_worker_killed_mid_delivery_loses_and_repeats_nothing() {
     if de_page_at(1299).is_none() {
         return;
     }
-    let Some(mut t) = spawn_app_without_workers(Mode::Scaled).await else { return };
+    let Some(mut t) = spawn_app_without_workers(Mode::Scaled).await else {
+        return;
+    };
     // A dead worker's claimed rows come back after the 2 s lease; rows it had
     // taken off the queue but not claimed, after 5 s.
-    t.env.insert("OUTBOX_REDELIVER_AFTER_SECS".into(), "5".into());
+    t.env
+        .insert("OUTBOX_REDELIVER_AFTER_SECS".into(), "5".into());
     seed(&t, 1, 2000).await;
     let out = t.dir.join("deliveries");
     set_price(&t, 1, 1199);
     assert_eq!(sweep_round(&t, 1).await, 1);
     let mut first = t.worker_process(&out);
-    eventually(120, "the first deliveries", || async { delivered_keys(&out).len() >= 100 }).await;
+    eventually(120, "the first deliveries", || async {
+        delivered_keys(&out).len() >= 100
+    })
+    .await;
     first.start_kill().unwrap();
     let _ = first.wait().await;
     let at_kill = delivered_keys(&out).len();
-    assert!(at_kill < 2000, "the worker finished before it was killed; nothing was tested");
+    assert!(
+        at_kill < 2000,
+        "the worker finished before it was killed; nothing was tested"
+    );
     let pending = notifications::Entity::find()
         .filter(notifications::Column::Status.ne("delivered"))
         .count(&t.app.db)

@@ -35,7 +35,11 @@ pub struct TestApp {
 }
 
 /// Settings every test app shares; `extra` overrides.
-pub async fn test_env(mode: Mode, fake: &FakeAmazon, dir: &std::path::Path) -> Option<HashMap<String, String>> {
+pub async fn test_env(
+    mode: Mode,
+    fake: &FakeAmazon,
+    dir: &std::path::Path,
+) -> Option<HashMap<String, String>> {
     let mut env = HashMap::new();
     match mode {
         Mode::Embedded => {
@@ -47,7 +51,10 @@ pub async fn test_env(mode: Mode, fake: &FakeAmazon, dir: &std::path::Path) -> O
         Mode::Scaled => {
             env.insert("DATABASE_URL".into(), fresh_postgres().await?);
             env.insert("REDIS_URL".into(), redis_url().await?);
-            env.insert("PRICEWATCH_REDIS_PREFIX".into(), format!("{}:", unique_name("pwt")));
+            env.insert(
+                "PRICEWATCH_REDIS_PREFIX".into(),
+                format!("{}:", unique_name("pwt")),
+            );
         }
     }
     env.insert("FETCH_URL_TEMPLATE".into(), fake.template());
@@ -105,10 +112,14 @@ async fn spawn(
     Migrator::up(&app.db, None).await.unwrap();
     let (stop, rx) = tokio::sync::watch::channel(false);
     let workers = with_workers.then(|| {
-        tokio::spawn(pricewatch::jobs::run_workers(app.clone(), "test", async move {
-            let mut rx = rx;
-            let _ = rx.wait_for(|v| *v).await;
-        }))
+        tokio::spawn(pricewatch::jobs::run_workers(
+            app.clone(),
+            "test",
+            async move {
+                let mut rx = rx;
+                let _ = rx.wait_for(|v| *v).await;
+            },
+        ))
     });
     Some(TestApp {
         app,
@@ -141,7 +152,10 @@ where
         if check().await {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -52,11 +52,14 @@ async fn sweep_later(t: &TestApp) -> usize {
     static HOURS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1);
     let later = Utc::now()
         + chrono::Duration::hours(HOURS.fetch_add(2, std::sync::atomic::Ordering::Relaxed));
-    use sea_orm::sea_query::{Expr, ExprTrait, Query};
     use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
     let due = Query::update()
         .table(products::Entity)
-        .value(products::Column::NextCheckAt, later - chrono::Duration::seconds(1))
+        .value(
+            products::Column::NextCheckAt,
+            later - chrono::Duration::seconds(1),
+        )
         .and_where(Expr::col(products::Column::GoneAt).is_null())
         .to_owned();
     t.app.db.execute(&due).await.unwrap();
@@ -65,20 +68,28 @@ async fn sweep_later(t: &TestApp) -> usize {
 
 async fn price_drop_scenario(mode: Mode) {
     let Some(page) = de_page_at(1299) else { return };
-    let Some(mut t) = spawn_app(mode).await else { return };
+    let Some(mut t) = spawn_app(mode).await else {
+        return;
+    };
     t.fake.answer(ASIN, Answer::Html(page));
 
-    let a = tracking::track(&t.app, &person("1"), &chat("100"), URL, Some("12,00")).await.unwrap();
+    let a = tracking::track(&t.app, &person("1"), &chat("100"), URL, Some("12,00"))
+        .await
+        .unwrap();
     assert!(a.created);
     assert_eq!(a.snapshot.as_ref().unwrap().price_minor, Some(1299));
     assert_eq!(a.watch.target_minor, Some(1200));
     assert!(!a.already_at_target);
-    let b = tracking::track(&t.app, &person("2"), &chat("200"), URL, None).await.unwrap();
+    let b = tracking::track(&t.app, &person("2"), &chat("200"), URL, None)
+        .await
+        .unwrap();
     assert_eq!(b.watch.target_kind, "any_drop");
     // The second track came from the cache: one fetch for both.
     assert_eq!(t.fake.requests().len(), 1);
     // Tracking again updates the watch instead of adding one.
-    let again = tracking::track(&t.app, &person("1"), &chat("100"), URL, Some("-10%")).await.unwrap();
+    let again = tracking::track(&t.app, &person("1"), &chat("100"), URL, Some("-10%"))
+        .await
+        .unwrap();
     assert_eq!(again.watch.id, a.watch.id);
     assert_eq!(again.watch.target_minor, Some(1169));
     assert_eq!(count!(watches::Entity, t), 2);
@@ -121,9 +132,19 @@ async fn price_drop_scenario(mode: Mode) {
     assert_eq!(count!(price_points::Entity, t), 3);
     let rows = notifications::Entity::find().all(&t.app.db).await.unwrap();
     assert_eq!(rows.len(), 2);
-    assert!(rows.iter().all(|n| n.status == "delivered" && n.delivered_at.is_some()));
-    let w = watches::Entity::find_by_id(a.watch.id).one(&t.app.db).await.unwrap().unwrap();
-    assert_eq!((w.state.as_str(), w.last_alert_price_minor), ("fired", Some(1149)));
+    assert!(
+        rows.iter()
+            .all(|n| n.status == "delivered" && n.delivered_at.is_some())
+    );
+    let w = watches::Entity::find_by_id(a.watch.id)
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (w.state.as_str(), w.last_alert_price_minor),
+        ("fired", Some(1149))
+    );
 }
 
 #[tokio::test]
@@ -137,11 +158,19 @@ async fn a_price_drop_reaches_each_watcher_once_scaled() {
 }
 
 async fn blocked_scenario(mode: Mode) {
-    let Some(captcha) = page("com-captcha-2019.html") else { return };
-    let Some(dogs) = page("com-503-dogs-of-amazon.html") else { return };
-    let Some(mut t) = spawn_app(mode).await else { return };
+    let Some(captcha) = page("com-captcha-2019.html") else {
+        return;
+    };
+    let Some(dogs) = page("com-503-dogs-of-amazon.html") else {
+        return;
+    };
+    let Some(mut t) = spawn_app(mode).await else {
+        return;
+    };
     t.fake.answer(ASIN, Answer::Html(de_page_at(1299).unwrap()));
-    tracking::track(&t.app, &person("1"), &chat("100"), URL, None).await.unwrap();
+    tracking::track(&t.app, &person("1"), &chat("100"), URL, None)
+        .await
+        .unwrap();
     let before = product(&t).await;
 
     for (n, answer) in [(1, Answer::Html(captcha)), (2, Answer::Status(503, dogs))] {
@@ -176,13 +205,20 @@ async fn captcha_and_503_pages_back_off_and_alert_nobody_scaled() {
 
 #[tokio::test]
 async fn a_drop_of_more_than_half_is_checked_again_before_it_alerts() {
-    let Some(mut t) = spawn_app(Mode::Embedded).await else { return };
+    let Some(mut t) = spawn_app(Mode::Embedded).await else {
+        return;
+    };
     t.fake.answer(ASIN, Answer::Html(de_page_at(1299).unwrap()));
-    tracking::track(&t.app, &person("1"), &chat("100"), URL, None).await.unwrap();
+    tracking::track(&t.app, &person("1"), &chat("100"), URL, None)
+        .await
+        .unwrap();
     // A glitch: 1,99 for one check, then back to normal.
     t.fake.answer(ASIN, Answer::Html(de_page_at(199).unwrap()));
     let id = product(&t).await.id;
-    assert_eq!(check_product::run(&t.app, id).await.unwrap(), CheckOutcome::AwaitingConfirmation);
+    assert_eq!(
+        check_product::run(&t.app, id).await.unwrap(),
+        CheckOutcome::AwaitingConfirmation
+    );
     t.fake.answer(ASIN, Answer::Html(de_page_at(1299).unwrap()));
     eventually(20, "the confirmation check", || async {
         t.fake.requests().len() >= 3 && product(&t).await.pending_confirm_minor.is_none()
@@ -192,41 +228,66 @@ async fn a_drop_of_more_than_half_is_checked_again_before_it_alerts() {
     assert_eq!(product(&t).await.last_price_minor, Some(1299));
     // A real drop survives the second look and alerts once.
     t.fake.answer(ASIN, Answer::Html(de_page_at(599).unwrap()));
-    assert_eq!(check_product::run(&t.app, id).await.unwrap(), CheckOutcome::AwaitingConfirmation);
-    eventually(20, "the confirmed alert", || async { t.sent.sent().len() == 1 }).await;
+    assert_eq!(
+        check_product::run(&t.app, id).await.unwrap(),
+        CheckOutcome::AwaitingConfirmation
+    );
+    eventually(20, "the confirmed alert", || async {
+        t.sent.sent().len() == 1
+    })
+    .await;
     t.stop_workers().await;
     assert_eq!(t.sent.sent()[0].payload.new_price_minor, Some(599));
 }
 
 #[tokio::test]
 async fn a_failed_send_is_retried_and_arrives_once() {
-    let Some(mut t) = spawn_app(Mode::Scaled).await else { return };
+    let Some(mut t) = spawn_app(Mode::Scaled).await else {
+        return;
+    };
     t.fake.answer(ASIN, Answer::Html(de_page_at(1299).unwrap()));
-    tracking::track(&t.app, &person("1"), &chat("100"), URL, None).await.unwrap();
+    tracking::track(&t.app, &person("1"), &chat("100"), URL, None)
+        .await
+        .unwrap();
     t.sent.fail_next(SendError::Transient {
         reason: "429 Too Many Requests".into(),
         retry_after: Some(std::time::Duration::from_millis(300)),
     });
     t.fake.answer(ASIN, Answer::Html(de_page_at(1199).unwrap()));
-    check_product::run(&t.app, product(&t).await.id).await.unwrap();
-    eventually(20, "the retried alert", || async { t.sent.sent().len() == 1 }).await;
+    check_product::run(&t.app, product(&t).await.id)
+        .await
+        .unwrap();
+    eventually(20, "the retried alert", || async {
+        t.sent.sent().len() == 1
+    })
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     t.stop_workers().await;
     assert_eq!(t.sent.sent().len(), 1);
-    let n = notifications::Entity::find().one(&t.app.db).await.unwrap().unwrap();
+    let n = notifications::Entity::find()
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((n.status.as_str(), n.attempts), ("delivered", 2));
 }
 
 #[tokio::test]
 async fn a_destination_that_refuses_us_is_paused_without_retries() {
-    let Some(mut t) = spawn_app(Mode::Embedded).await else { return };
+    let Some(mut t) = spawn_app(Mode::Embedded).await else {
+        return;
+    };
     t.fake.answer(ASIN, Answer::Html(de_page_at(1299).unwrap()));
-    tracking::track(&t.app, &person("1"), &chat("100"), URL, None).await.unwrap();
+    tracking::track(&t.app, &person("1"), &chat("100"), URL, None)
+        .await
+        .unwrap();
     t.sent.fail_next(SendError::DestinationGone {
         reason: "Forbidden: bot was blocked by the user".into(),
     });
     t.fake.answer(ASIN, Answer::Html(de_page_at(1199).unwrap()));
-    check_product::run(&t.app, product(&t).await.id).await.unwrap();
+    check_product::run(&t.app, product(&t).await.id)
+        .await
+        .unwrap();
     eventually(20, "the refused delivery", || async {
         notifications::Entity::find()
             .filter(notifications::Column::Status.eq("dead"))
@@ -238,7 +299,9 @@ async fn a_destination_that_refuses_us_is_paused_without_retries() {
     .await;
     // Further drops alert nobody at a paused destination.
     t.fake.answer(ASIN, Answer::Html(de_page_at(999).unwrap()));
-    check_product::run(&t.app, product(&t).await.id).await.unwrap();
+    check_product::run(&t.app, product(&t).await.id)
+        .await
+        .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     t.stop_workers().await;
     assert!(t.sent.sent().is_empty());
@@ -247,20 +310,41 @@ async fn a_destination_that_refuses_us_is_paused_without_retries() {
 
 #[tokio::test]
 async fn list_pause_resume_retarget_untrack_and_history() {
-    let Some(mut t) = spawn_app(Mode::Embedded).await else { return };
+    let Some(mut t) = spawn_app(Mode::Embedded).await else {
+        return;
+    };
     t.fake.answer(ASIN, Answer::Html(de_page_at(1299).unwrap()));
     let me = person("7");
-    let w = tracking::track(&t.app, &me, &chat("7"), URL, Some("20 €")).await.unwrap();
+    let w = tracking::track(&t.app, &me, &chat("7"), URL, Some("20 €"))
+        .await
+        .unwrap();
     // A target at or above the price is accepted, and says so.
     assert!(w.already_at_target);
     let items = tracking::list(&t.app, &me).await.unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].product.asin, ASIN);
-    assert!(tracking::list(&t.app, &person("8")).await.unwrap().is_empty());
+    assert!(
+        tracking::list(&t.app, &person("8"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let id = w.watch.id;
-    assert_eq!(tracking::pause(&t.app, &me, id).await.unwrap().state, "paused");
-    assert_eq!(tracking::resume(&t.app, &me, id).await.unwrap().state, "armed");
-    assert_eq!(tracking::set_target(&t.app, &me, id, "9,99").await.unwrap().target_minor, Some(999));
+    assert_eq!(
+        tracking::pause(&t.app, &me, id).await.unwrap().state,
+        "paused"
+    );
+    assert_eq!(
+        tracking::resume(&t.app, &me, id).await.unwrap().state,
+        "armed"
+    );
+    assert_eq!(
+        tracking::set_target(&t.app, &me, id, "9,99")
+            .await
+            .unwrap()
+            .target_minor,
+        Some(999)
+    );
     // Someone else's watch is not theirs to change.
     assert!(matches!(
         tracking::untrack(&t.app, &person("8"), id).await,
@@ -271,13 +355,18 @@ async fn list_pause_resume_retarget_untrack_and_history() {
         Err(TrackError::Target(_))
     ));
     t.fake.answer(ASIN, Answer::Html(de_page_at(1099).unwrap()));
-    check_product::run(&t.app, product(&t).await.id).await.unwrap();
+    check_product::run(&t.app, product(&t).await.id)
+        .await
+        .unwrap();
     let h = tracking::history(&t.app, product(&t).await.id, chrono::Duration::days(30))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(h.points.len(), 2);
-    assert_eq!((h.stats.min, h.stats.max, h.stats.current), (Some(1099), Some(1299), Some(1099)));
+    assert_eq!(
+        (h.stats.min, h.stats.max, h.stats.current),
+        (Some(1099), Some(1299), Some(1099))
+    );
     assert_eq!(h.stats.lowest_90d, Some(1099));
     tracking::untrack(&t.app, &me, id).await.unwrap();
     assert!(tracking::list(&t.app, &me).await.unwrap().is_empty());
@@ -294,13 +383,24 @@ async fn the_watch_limit_is_enforced_with_a_clear_message() {
         return;
     };
     t.fake.answer(ASIN, Answer::Html(de_page_at(1299).unwrap()));
-    t.fake.answer("B07G2L3JMM", Answer::Html(de_page_at(2000).unwrap()));
-    tracking::track(&t.app, &person("1"), &chat("1"), URL, None).await.unwrap();
-    // The same product again is an update, not a second watch.
-    tracking::track(&t.app, &person("1"), &chat("1"), URL, Some("10")).await.unwrap();
-    let err = tracking::track(&t.app, &person("1"), &chat("1"), "https://amazon.de/dp/B07G2L3JMM", None)
+    t.fake
+        .answer("B07G2L3JMM", Answer::Html(de_page_at(2000).unwrap()));
+    tracking::track(&t.app, &person("1"), &chat("1"), URL, None)
         .await
-        .unwrap_err();
+        .unwrap();
+    // The same product again is an update, not a second watch.
+    tracking::track(&t.app, &person("1"), &chat("1"), URL, Some("10"))
+        .await
+        .unwrap();
+    let err = tracking::track(
+        &t.app,
+        &person("1"),
+        &chat("1"),
+        "https://amazon.de/dp/B07G2L3JMM",
+        None,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "You already track 1 products, the most allowed. Remove one with /untrack first."
@@ -308,7 +408,14 @@ async fn the_watch_limit_is_enforced_with_a_clear_message() {
     // Bad input costs no fetch.
     let before = t.fake.requests().len();
     assert!(matches!(
-        tracking::track(&t.app, &person("2"), &chat("2"), "https://evil.example/dp/B01LZ79682", None).await,
+        tracking::track(
+            &t.app,
+            &person("2"),
+            &chat("2"),
+            "https://evil.example/dp/B01LZ79682",
+            None
+        )
+        .await,
         Err(TrackError::Url(_))
     ));
     assert!(matches!(
@@ -330,15 +437,24 @@ async fn mixed_modes_stop_with_one_sentence() {
     };
     let pg_only = Config::from_map(&map(&[("DATABASE_URL", "postgres://x@127.0.0.1/x")])).unwrap();
     let e = pricewatch::app::mode(&pg_only).unwrap_err();
-    assert!(e.starts_with("DATABASE_URL is PostgreSQL, so REDIS_URL must be set too"), "{e}");
+    assert!(
+        e.starts_with("DATABASE_URL is PostgreSQL, so REDIS_URL must be set too"),
+        "{e}"
+    );
     let sqlite_redis = Config::from_map(&map(&[("REDIS_URL", "redis://127.0.0.1")])).unwrap();
     let e = pricewatch::app::mode(&sqlite_redis).unwrap_err();
-    assert!(e.starts_with("REDIS_URL is set but DATABASE_URL is SQLite"), "{e}");
+    assert!(
+        e.starts_with("REDIS_URL is set but DATABASE_URL is SQLite"),
+        "{e}"
+    );
     // And the binary says it and stops.
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_pricewatch"))
         .arg("worker")
         .env_clear()
-        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+        .env(
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+        )
         .output()
         .await
         .unwrap();

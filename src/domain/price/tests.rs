@@ -363,8 +363,10 @@ fn price_string_corpus() {
     for w in wrong.iter().take(40) {
         eprintln!("  {w}");
     }
+    // The floor is 1,100; we hold today's 1,179 (less the margin of
+    // the 12 records no parser can satisfy) so a regression shows at once.
     assert!(
-        right >= 1100,
+        right >= 1175,
         "only {right}/{} price strings right",
         records.len()
     );
