@@ -305,6 +305,101 @@ async fn record(
     Ok(CheckOutcome::Checked { changed, alerts })
 }
 
+/// One watch to evaluate, with what fan-out needs of its user and destination.
+struct FanRow {
+    watch: WatchView,
+    id: i64,
+    user_id: i64,
+    destination_id: i64,
+    last_stock_alert_at: Option<DateTime<Utc>>,
+    target_minor: Option<i64>,
+    locale: String,
+    alerts_today: u32,
+    destination_kind: String,
+}
+
+/// The product's unpaused watches at unpaused destinations, joined with their
+/// users: one query on `ix_watches_product_state`.
+async fn watchers(app: &App, product_id: i64, today: chrono::NaiveDate) -> anyhow::Result<Vec<FanRow>> {
+    use watches::Column as W;
+    let q = Query::select()
+        .columns([
+            (watches::Entity, W::Id),
+            (watches::Entity, W::UserId),
+            (watches::Entity, W::DestinationId),
+            (watches::Entity, W::TargetMinor),
+            (watches::Entity, W::ReferenceMinor),
+            (watches::Entity, W::State),
+            (watches::Entity, W::SnoozedUntil),
+            (watches::Entity, W::LastAlertPriceMinor),
+            (watches::Entity, W::LastAlertAt),
+            (watches::Entity, W::LastStockAlertAt),
+            (watches::Entity, W::BackInStock),
+            (watches::Entity, W::AllowUsed),
+            (watches::Entity, W::CreatedAt),
+        ])
+        .column((users::Entity, users::Column::Locale))
+        .column((users::Entity, users::Column::AlertsDay))
+        .column((users::Entity, users::Column::AlertsToday))
+        .expr_as(
+            Expr::col((destinations::Entity, destinations::Column::Kind)),
+            sea_orm::sea_query::Alias::new("destination_kind"),
+        )
+        .from(watches::Entity)
+        .inner_join(
+            users::Entity,
+            Expr::col((users::Entity, users::Column::Id)).equals((watches::Entity, W::UserId)),
+        )
+        .inner_join(
+            destinations::Entity,
+            Expr::col((destinations::Entity, destinations::Column::Id))
+                .equals((watches::Entity, W::DestinationId)),
+        )
+        .and_where(Expr::col((watches::Entity, W::ProductId)).eq(product_id))
+        .and_where(Expr::col((watches::Entity, W::State)).ne("paused"))
+        .and_where(Expr::col((destinations::Entity, destinations::Column::PausedAt)).is_null())
+        .to_owned();
+    let rows = app
+        .db
+        .query_all(&q)
+        .await
+        .context("while loading the product's watches")?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let state: String = r.try_get("", "state")?;
+        let alerts_day: Option<chrono::NaiveDate> = r.try_get("", "alerts_day")?;
+        let alerts_today: i32 = r.try_get("", "alerts_today")?;
+        let target_minor: Option<i64> = r.try_get("", "target_minor")?;
+        out.push(FanRow {
+            watch: WatchView {
+                target_minor,
+                reference_minor: r.try_get("", "reference_minor")?,
+                fired: state == "fired",
+                paused: state == "paused",
+                snoozed_until: r.try_get("", "snoozed_until")?,
+                last_alert_price_minor: r.try_get("", "last_alert_price_minor")?,
+                last_alert_at: r.try_get("", "last_alert_at")?,
+                back_in_stock: r.try_get("", "back_in_stock")?,
+                allow_used: r.try_get("", "allow_used")?,
+                created_at: r.try_get("", "created_at")?,
+            },
+            id: r.try_get("", "id")?,
+            user_id: r.try_get("", "user_id")?,
+            destination_id: r.try_get("", "destination_id")?,
+            last_stock_alert_at: r.try_get("", "last_stock_alert_at")?,
+            target_minor,
+            locale: r.try_get("", "locale")?,
+            alerts_today: if alerts_day == Some(today) {
+                u32::try_from(alerts_today).unwrap_or(0)
+            } else {
+                0
+            },
+            destination_kind: r.try_get("", "destination_kind")?,
+        });
+    }
+    Ok(out)
+}
+
 /// Evaluates every watch of the product (one indexed query) and writes one
 /// outbox row per alert; only rows whose insert wins are enqueued.
 pub async fn fan_out(
@@ -315,101 +410,63 @@ pub async fn fan_out(
     now_obs: &Observation,
 ) -> anyhow::Result<usize> {
     let t0 = Instant::now();
-    let list = watches::Entity::find()
-        .filter(watches::Column::ProductId.eq(product.id))
-        .filter(watches::Column::State.ne("paused"))
-        .all(&app.db)
-        .await
-        .context("while loading the product's watches")?;
+    let today = now_obs.at.date_naive();
+    let list = watchers(app, product.id, today).await?;
     if list.is_empty() {
         return Ok(0);
     }
-    let user_ids: Vec<i64> = list.iter().map(|w| w.user_id).collect();
-    let dest_ids: Vec<i64> = list.iter().map(|w| w.destination_id).collect();
-    let mut users_by_id = std::collections::HashMap::new();
-    for chunk in user_ids.chunks(5000) {
-        for u in users::Entity::find()
-            .filter(users::Column::Id.is_in(chunk.iter().copied()))
-            .all(&app.db)
-            .await?
-        {
-            users_by_id.insert(u.id, u);
-        }
-    }
-    let mut dests_by_id = std::collections::HashMap::new();
-    for chunk in dest_ids.chunks(5000) {
-        for d in destinations::Entity::find()
-            .filter(destinations::Column::Id.is_in(chunk.iter().copied()))
-            .all(&app.db)
-            .await?
-        {
-            dests_by_id.insert(d.id, d);
-        }
-    }
     let loaded_ms = t0.elapsed().as_millis();
     let lowest_90d = is_lowest_90d(app, product.id, now_obs.price_minor, now_obs.at).await?;
-    let today = now_obs.at.date_naive();
 
-    let mut rows = Vec::new();
+    struct NewAlert<'a> {
+        key: String,
+        kind: &'static str,
+        row: &'a FanRow,
+        channel: &'static str,
+        payload: String,
+    }
+    let mut alerts = Vec::new();
     let mut rearm = Vec::new();
     for w in &list {
-        let (Some(user), Some(dest)) = (
-            users_by_id.get(&w.user_id),
-            dests_by_id.get(&w.destination_id),
-        ) else {
-            continue;
-        };
-        if dest.paused_at.is_some() {
-            continue;
-        }
-        let alerts_today = if user.alerts_day == Some(today) {
-            u32::try_from(user.alerts_today).unwrap_or(0)
-        } else {
-            0
-        };
-        let view = watch_view(w);
         let history = History {
             previous: Some(previous.clone()),
             last_back_in_stock_alert_at: w.last_stock_alert_at,
-            alerts_today_for_user: alerts_today,
+            alerts_today_for_user: w.alerts_today,
         };
-        let decision = alert::evaluate(&app.rules, &view, &history, now_obs);
+        let decision = alert::evaluate(&app.rules, &w.watch, &history, now_obs);
         match decision.alert {
             Some(a) => {
                 let (kind, old, new) = match a {
-                    Alert::PriceDrop {
-                        from_minor,
-                        to_minor,
-                    } => ("price_drop", from_minor, Some(to_minor)),
+                    Alert::PriceDrop { from_minor, to_minor } => {
+                        ("price_drop", from_minor, Some(to_minor))
+                    }
                     Alert::BackInStock { price_minor } => {
                         ("back_in_stock", previous.price_minor, price_minor)
                     }
                 };
-                let channel = channel_for(&dest.kind);
+                let channel = channel_for(&w.destination_kind);
+                // The alert's own facts are frozen here; the product's title and
+                // image are read when it is rendered.
                 let payload = AlertPayload {
                     watch_id: Some(w.id),
                     product_id: product.id,
-                    marketplace: product.marketplace.clone(),
-                    asin: product.asin.clone(),
-                    title: product.title.clone().unwrap_or_default(),
-                    image_url: product.image_url.clone(),
                     currency: product.currency.clone(),
                     old_price_minor: old,
                     new_price_minor: new,
                     target_minor: w.target_minor,
                     lowest_90d,
-                    locale: user.locale.clone(),
+                    locale: w.locale.clone(),
+                    ..Default::default()
                 };
-                rows.push((
-                    format!("w:{}:pp:{point_id}:{channel}", w.id),
+                alerts.push(NewAlert {
+                    key: format!("w:{}:pp:{point_id}:{channel}", w.id),
                     kind,
-                    w,
-                    dest,
+                    row: w,
                     channel,
-                    payload,
-                ));
+                    payload: serde_json::to_string(&payload)?,
+                });
             }
-            None if view.fired && !decision.fired => rearm.push(w.id),
+            None if w.watch.fired && !decision.fired => rearm.push(w.id),
             None => {}
         }
     }
@@ -423,15 +480,17 @@ pub async fn fan_out(
             .to_owned();
         app.db.execute(&q).await?;
     }
-    if rows.is_empty() {
+    if alerts.is_empty() {
         return Ok(0);
     }
+    let decided_ms = t0.elapsed().as_millis();
 
     // (notification id, watch id, user id, price drop?)
-    let decided_ms = t0.elapsed().as_millis();
     let mut created: Vec<(i64, i64, i64, bool)> = Vec::new();
+    let by_watch: std::collections::HashMap<i64, &NewAlert> =
+        alerts.iter().map(|a| (a.row.id, a)).collect();
     let txn = app.db.begin().await?;
-    for chunk in rows.chunks(500) {
+    for chunk in alerts.chunks(1000) {
         let mut q = Query::insert()
             .into_table(notifications::Entity)
             .columns([
@@ -449,17 +508,16 @@ pub async fn fan_out(
                 notifications::Column::CreatedAt,
             ])
             .to_owned();
-        for (key, kind, w, dest, channel, payload) in chunk {
-            let json = serde_json::to_string(payload)?;
+        for a in chunk {
             q.values([
-                key.clone().into(),
-                (*kind).into(),
-                w.id.into(),
+                a.key.clone().into(),
+                a.kind.into(),
+                a.row.id.into(),
                 product.id.into(),
                 point_id.into(),
-                dest.id.into(),
-                (*channel).into(),
-                json.into(),
+                a.row.destination_id.into(),
+                a.channel.into(),
+                a.payload.clone().into(),
                 "pending".into(),
                 0i32.into(),
                 now_obs.at.into(),
@@ -477,14 +535,9 @@ pub async fn fan_out(
         for r in txn.query_all(&q).await? {
             let id: i64 = r.try_get("", "id")?;
             let watch_id: i64 = r.try_get("", "watch_id")?;
-            let user_id = list
-                .iter()
-                .find(|w| w.id == watch_id)
-                .map_or(0, |w| w.user_id);
-            let drop = rows
-                .iter()
-                .any(|(_, kind, w, ..)| w.id == watch_id && *kind == "price_drop");
-            created.push((id, watch_id, user_id, drop));
+            if let Some(a) = by_watch.get(&watch_id) {
+                created.push((id, watch_id, a.row.user_id, a.kind == "price_drop"));
+            }
         }
     }
     if !created.is_empty() {

@@ -12,7 +12,7 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 
 use crate::app::App;
 use crate::notify::{AlertPayload, Delivery, SendError};
-use crate::store::entities::{destinations, notifications};
+use crate::store::entities::{destinations, notifications, products};
 
 /// Attempts before a row is given up as dead.
 const MAX_ATTEMPTS: i32 = 8;
@@ -69,7 +69,18 @@ pub async fn run(app: &App, id: i64) -> anyhow::Result<DeliverOutcome> {
         release(app, id, row.attempts, "no notifier for this channel", None).await?;
         return Ok(DeliverOutcome::RetryLater);
     };
-    let payload: AlertPayload = serde_json::from_str(&row.payload).unwrap_or_default();
+    let mut payload: AlertPayload = serde_json::from_str(&row.payload).unwrap_or_default();
+    // The outbox row freezes the alert's prices; the product's name and
+    // picture come from its row now.
+    if let Some(p) = products::Entity::find_by_id(payload.product_id)
+        .one(&app.db)
+        .await?
+    {
+        payload.marketplace = p.marketplace;
+        payload.asin = p.asin;
+        payload.title = p.title.unwrap_or_default();
+        payload.image_url = p.image_url;
+    }
     let delivery = Delivery {
         idempotency_key: row.idempotency_key.clone(),
         channel: row.channel.clone(),
