@@ -1,7 +1,7 @@
 //! The running application: database, queues, cache, fetcher and notifiers,
 //! wired for one of two modes.
 //!
-//! - Embedded (default): SQLite file, apalis-sqlite queues in it, in-process
+//! - Embedded (default): SQLite file, the job queue as a table in it, in-process
 //!   cache and rate limiter. Nothing to install.
 //! - Scaled: PostgreSQL + Redis (apalis-redis queues, Redis cache and rate
 //!   limiter), any number of worker processes.
@@ -125,15 +125,12 @@ impl App {
             .unwrap_or_else(|| "pw:".into());
         let cache_ttl = tuning.check_period.max(Duration::from_secs(60));
         let (cache, limiter, queues, redis) = match mode {
-            Mode::Embedded => {
-                let pool = db.get_sqlite_connection_pool().clone();
-                (
-                    Cache::local(cache_ttl, 50_000),
-                    RateLimiter::local(config.amazon_max_rps),
-                    Queues::sqlite(pool).await?,
-                    None,
-                )
-            }
+            Mode::Embedded => (
+                Cache::local(cache_ttl, 50_000),
+                RateLimiter::local(config.amazon_max_rps),
+                Queues::db(db.clone()),
+                None,
+            ),
             Mode::Scaled => {
                 let url = config
                     .redis_url

@@ -11,6 +11,7 @@ mod m20261124_000004_create_watches;
 mod m20261124_000005_create_price_points;
 mod m20261124_000006_create_feeds;
 mod m20261124_000007_create_notifications;
+mod m20261124_000008_create_queue_jobs;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_create_price_points::Migration),
             Box::new(m20261124_000006_create_feeds::Migration),
             Box::new(m20261124_000007_create_notifications::Migration),
+            Box::new(m20261124_000008_create_queue_jobs::Migration),
         ]
     }
 }

@@ -320,7 +320,11 @@ struct FanRow {
 
 /// The product's unpaused watches at unpaused destinations, joined with their
 /// users: one query on `ix_watches_product_state`.
-async fn watchers(app: &App, product_id: i64, today: chrono::NaiveDate) -> anyhow::Result<Vec<FanRow>> {
+async fn watchers(
+    app: &App,
+    product_id: i64,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<Vec<FanRow>> {
     use watches::Column as W;
     let q = Query::select()
         .columns([
@@ -437,9 +441,10 @@ pub async fn fan_out(
         match decision.alert {
             Some(a) => {
                 let (kind, old, new) = match a {
-                    Alert::PriceDrop { from_minor, to_minor } => {
-                        ("price_drop", from_minor, Some(to_minor))
-                    }
+                    Alert::PriceDrop {
+                        from_minor,
+                        to_minor,
+                    } => ("price_drop", from_minor, Some(to_minor)),
                     Alert::BackInStock { price_minor } => {
                         ("back_in_stock", previous.price_minor, price_minor)
                     }

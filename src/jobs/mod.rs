@@ -1,8 +1,10 @@
 //! Background work: the sweep that finds due products, `check_product`, and
 //! `deliver`. Jobs carry ids only and re-read state, so a duplicate or a
-//! retried job is harmless. Queues live in SQLite (embedded) or Redis (scaled).
+//! retried job is harmless. Queues live in the database (embedded mode, see
+//! `dbqueue`) or in Redis through apalis (scaled mode).
 
 pub mod check_product;
+pub mod dbqueue;
 pub mod deliver;
 pub mod sweep;
 
@@ -11,7 +13,6 @@ use std::time::Duration;
 
 use apalis::prelude::*;
 use apalis_redis::RedisStorage;
-use apalis_sqlite::SqliteStorage;
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
@@ -28,8 +29,8 @@ pub struct Deliver {
     pub notification_id: i64,
 }
 
-/// How often an idle worker asks its queue for work. apalis otherwise waits
-/// for its 30 s heartbeat, which would delay every alert.
+/// How often an idle apalis worker asks Redis for work; apalis otherwise
+/// waits for its 30 s heartbeat, which would delay every alert.
 const POLL_EVERY: Duration = Duration::from_millis(250);
 
 const CHECK_QUEUE: &str = "check_product";
@@ -38,26 +39,17 @@ const DELIVER_QUEUE: &str = "deliver";
 /// The two job queues, on one backend.
 #[derive(Clone)]
 pub enum Queues {
-    Sqlite {
-        check: SqliteStorage<CheckProduct>,
-        deliver: SqliteStorage<Deliver>,
-    },
+    /// Embedded mode: a table in the application's database.
+    Db(dbqueue::DbQueue),
     Redis {
-        check: RedisStorage<CheckProduct>,
-        deliver: RedisStorage<Deliver>,
+        check: Box<RedisStorage<CheckProduct>>,
+        deliver: Box<RedisStorage<Deliver>>,
     },
 }
 
 impl Queues {
-    pub async fn sqlite(pool: apalis_sqlite::SqlitePool) -> anyhow::Result<Queues> {
-        SqliteStorage::setup(&pool)
-            .await
-            .map_err(|e| anyhow::anyhow!("while creating the SQLite job tables: {e}"))?;
-        let cfg = |q: &str| apalis_sqlite::Config::default().queue(q);
-        Ok(Queues::Sqlite {
-            check: SqliteStorage::new(&pool).with_config(cfg(CHECK_QUEUE)),
-            deliver: SqliteStorage::new(&pool).with_config(cfg(DELIVER_QUEUE)),
-        })
+    pub fn db(db: sea_orm::DatabaseConnection) -> Queues {
+        Queues::Db(dbqueue::DbQueue::new(db))
     }
 
     pub fn redis(conn: redis::aio::ConnectionManager, prefix: &str) -> Queues {
@@ -69,67 +61,54 @@ impl Queues {
                 .idempotency_ttl(Some(Duration::from_secs(3600)))
         };
         Queues::Redis {
-            check: RedisStorage::new(conn.clone()).with_config(cfg(CHECK_QUEUE)),
-            deliver: RedisStorage::new(conn).with_config(cfg(DELIVER_QUEUE)),
+            check: Box::new(RedisStorage::new(conn.clone()).with_config(cfg(CHECK_QUEUE))),
+            deliver: Box::new(RedisStorage::new(conn).with_config(cfg(DELIVER_QUEUE))),
         }
     }
 
     /// Enqueues a check. `key` makes it one-in-flight: the same key twice
-    /// within the backend's memory of it is stored once.
+    /// while the first is queued is stored once.
     pub async fn push_check(
         &self,
         product_id: i64,
         key: &str,
         run_after: Duration,
     ) -> anyhow::Result<()> {
-        let mut task = TaskBuilder::new(CheckProduct { product_id }).idempotency_key(key);
-        // Only delayed jobs go to the scheduled set: apalis-redis promotes all
-        // due scheduled jobs with one Lua unpack, which fails past ~8,000.
-        if !run_after.is_zero() {
-            task = task.run_after(run_after);
-        }
-        let task = task.build();
-        let result = match self {
-            Queues::Sqlite { check, .. } => check
-                .clone()
-                .push_task(task)
-                .await
-                .map_err(|e| e.to_string()),
-            Queues::Redis { check, .. } => check
-                .clone()
-                .push_task(task)
-                .await
-                .map_err(|e| e.to_string()),
-        };
-        result.map_err(|e| anyhow::anyhow!("while enqueueing check of product {product_id}: {e}"))
+        self.push_checks(vec![(product_id, key.to_string(), run_after)])
+            .await
+            .map_err(|e| e.context(format!("while enqueueing check of product {product_id}")))
     }
 
     /// Enqueues many checks at once (the sweep): `(product id, key, delay)`.
     /// The backends batch these into few round trips.
     pub async fn push_checks(&self, items: Vec<(i64, String, Duration)>) -> anyhow::Result<()> {
-        let tasks: Vec<_> = items
-            .into_iter()
-            .map(|(product_id, key, run_after)| {
-                let mut t = TaskBuilder::new(CheckProduct { product_id }).idempotency_key(key);
-                if !run_after.is_zero() {
-                    t = t.run_after(run_after);
-                }
-                t.build()
-            })
-            .collect();
-        let result = match self {
-            Queues::Sqlite { check, .. } => check
-                .clone()
-                .push_all(futures::stream::iter(tasks))
-                .await
-                .map_err(|e| e.to_string()),
-            Queues::Redis { check, .. } => check
-                .clone()
-                .push_all(futures::stream::iter(tasks))
-                .await
-                .map_err(|e| e.to_string()),
-        };
-        result.map_err(|e| anyhow::anyhow!("while enqueueing checks: {e}"))
+        match self {
+            Queues::Db(q) => {
+                let jobs = items
+                    .into_iter()
+                    .map(|(product_id, key, delay)| {
+                        let json = serde_json::to_string(&CheckProduct { product_id })?;
+                        Ok((Some(key), json, delay))
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                q.push_many(CHECK_QUEUE, jobs).await
+            }
+            Queues::Redis { check, .. } => {
+                let tasks: Vec<_> = items
+                    .into_iter()
+                    .map(|(product_id, key, delay)| {
+                        let t = TaskBuilder::new(CheckProduct { product_id }).idempotency_key(key);
+                        delayed(t, delay).build()
+                    })
+                    .collect();
+                check
+                    .as_ref()
+                    .clone()
+                    .push_all(futures::stream::iter(tasks))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("while enqueueing checks: {e}"))
+            }
+        }
     }
 
     /// Enqueues delivery of outbox rows (no key: a delivery claims its row,
@@ -138,31 +117,55 @@ impl Queues {
         if ids.is_empty() {
             return Ok(());
         }
-        let tasks: Vec<_> = ids
-            .iter()
-            .map(|id| {
-                let mut t = TaskBuilder::new(Deliver {
-                    notification_id: *id,
-                });
-                if !run_after.is_zero() {
-                    t = t.run_after(run_after);
-                }
-                t.build()
-            })
-            .collect();
-        let result = match self {
-            Queues::Sqlite { deliver, .. } => deliver
-                .clone()
-                .push_all(futures::stream::iter(tasks))
-                .await
-                .map_err(|e| e.to_string()),
-            Queues::Redis { deliver, .. } => deliver
-                .clone()
-                .push_all(futures::stream::iter(tasks))
-                .await
-                .map_err(|e| e.to_string()),
-        };
-        result.map_err(|e| anyhow::anyhow!("while enqueueing {} deliveries: {e}", ids.len()))
+        match self {
+            Queues::Db(q) => {
+                let jobs = ids
+                    .iter()
+                    .map(|id| {
+                        let json = serde_json::to_string(&Deliver {
+                            notification_id: *id,
+                        })?;
+                        Ok((None, json, run_after))
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                q.push_many(DELIVER_QUEUE, jobs).await
+            }
+            Queues::Redis { deliver, .. } => {
+                let tasks: Vec<_> = ids
+                    .iter()
+                    .map(|id| {
+                        let t = TaskBuilder::new(Deliver {
+                            notification_id: *id,
+                        });
+                        delayed(t, run_after).build()
+                    })
+                    .collect();
+                deliver
+                    .as_ref()
+                    .clone()
+                    .push_all(futures::stream::iter(tasks))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("while enqueueing {} deliveries: {e}", ids.len()))
+            }
+        }
+    }
+
+    /// Jobs waiting, per queue, where the backend can say cheaply.
+    pub async fn depths(&self) -> (Option<u64>, Option<u64>) {
+        match self {
+            Queues::Db(q) => (q.depth(CHECK_QUEUE).await, q.depth(DELIVER_QUEUE).await),
+            Queues::Redis { .. } => (None, None),
+        }
+    }
+}
+
+/// Only delayed jobs go to apalis-redis' scheduled set: it promotes all due
+/// scheduled jobs with one Lua `unpack`, which fails past about 8,000.
+fn delayed<T>(t: TaskBuilder<T>, delay: Duration) -> TaskBuilder<T> {
+    if delay.is_zero() {
+        t
+    } else {
+        t.run_after(delay)
     }
 }
 
@@ -196,13 +199,49 @@ pub async fn run_workers(
     let checks = app.config.price_queue_concurrency;
     let deliveries = app.config.email_queue_concurrency.max(4);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let outbox = tokio::spawn(sweep::outbox_loop(app.clone(), stop_rx));
-    // The same two workers on either backend (their storage types differ).
-    macro_rules! monitor {
-        ($check:expr, $deliver:expr) => {
-            Monitor::new()
+    let outbox = tokio::spawn(sweep::outbox_loop(app.clone(), stop_rx.clone()));
+    let result = match &app.queues {
+        Queues::Db(q) => {
+            let check = {
+                let app = app.clone();
+                move |payload: String| {
+                    let app = app.clone();
+                    async move {
+                        let job: CheckProduct = serde_json::from_str(&payload)?;
+                        check_product::run(&app, job.product_id).await.map(|_| ())
+                    }
+                }
+            };
+            let deliver = {
+                let app = app.clone();
+                move |payload: String| {
+                    let app = app.clone();
+                    async move {
+                        let job: Deliver = serde_json::from_str(&payload)?;
+                        deliver::run(&app, job.notification_id).await.map(|_| ())
+                    }
+                }
+            };
+            let checks_done = tokio::spawn({
+                let (q, stop) = (q.clone(), stop_rx.clone());
+                async move { q.work(CHECK_QUEUE, checks, check, stop).await }
+            });
+            let deliveries_done = tokio::spawn({
+                let (q, stop) = (q.clone(), stop_rx.clone());
+                async move { q.work(DELIVER_QUEUE, deliveries, deliver, stop).await }
+            });
+            tracing::info!(worker = name, "workers started");
+            shutdown.await;
+            let _ = stop_tx.send(true);
+            let _ = checks_done.await;
+            let _ = deliveries_done.await;
+            Ok(())
+        }
+        Queues::Redis { check, deliver } => {
+            let monitor = Monitor::new()
                 .register({
-                    let (app, check, name) = (app.clone(), $check.clone(), format!("{name}-check"));
+                    let (app, check, name) =
+                        (app.clone(), check.as_ref().clone(), format!("{name}-check"));
                     move |_| {
                         WorkerBuilder::new(name.clone())
                             .backend(check.clone().poll_with_interval(POLL_EVERY))
@@ -212,8 +251,11 @@ pub async fn run_workers(
                     }
                 })
                 .register({
-                    let (app, deliver, name) =
-                        (app.clone(), $deliver.clone(), format!("{name}-deliver"));
+                    let (app, deliver, name) = (
+                        app.clone(),
+                        deliver.as_ref().clone(),
+                        format!("{name}-deliver"),
+                    );
                     move |_| {
                         WorkerBuilder::new(name.clone())
                             .backend(deliver.clone().poll_with_interval(POLL_EVERY))
@@ -221,21 +263,18 @@ pub async fn run_workers(
                             .concurrency(deliveries)
                             .build(deliver_job)
                     }
+                });
+            let result = monitor
+                .shutdown_timeout(Duration::from_secs(30))
+                .run_with_signal(async move {
+                    shutdown.await;
+                    Ok(())
                 })
-        };
-    }
-    let monitor = match &app.queues {
-        Queues::Sqlite { check, deliver } => monitor!(check, deliver),
-        Queues::Redis { check, deliver } => monitor!(check, deliver),
+                .await;
+            result.map_err(|e| anyhow::anyhow!("workers stopped with an error: {e}"))
+        }
     };
-    let result = monitor
-        .shutdown_timeout(Duration::from_secs(30))
-        .run_with_signal(async move {
-            shutdown.await;
-            Ok(())
-        })
-        .await;
     let _ = stop_tx.send(true);
     let _ = outbox.await;
-    result.map_err(|e| anyhow::anyhow!("workers stopped with an error: {e}"))
+    result
 }

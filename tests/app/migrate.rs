@@ -57,7 +57,7 @@ async fn migrate_creates_the_embedded_sqlite_file_with_no_settings() {
     assert!(has_migration_table(&format!("sqlite://{}", file.display())).await);
 }
 
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 8] = [
     "users",
     "destinations",
     "products",
@@ -65,6 +65,7 @@ const TABLES: [&str; 7] = [
     "price_points",
     "feeds",
     "notifications",
+    "queue_jobs",
 ];
 
 async fn tables(db: &sea_orm::DatabaseConnection) -> Vec<String> {

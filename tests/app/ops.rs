@@ -15,7 +15,7 @@ async fn get(url: &str) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_readiness_and_metrics_report_what_happened() {
     let Some(page) = de_page_at(1299) else { return };
     let Some(mut t) = spawn_app(Mode::Scaled).await else {
@@ -58,8 +58,18 @@ async fn health_readiness_and_metrics_report_what_happened() {
     check_product::run(&t.app, tracked.product.id)
         .await
         .unwrap();
-    eventually(20, "the alert", || async { t.sent.sent().len() == 1 }).await;
-    let (status, metrics) = get(&format!("{base}/metrics")).await;
+    // The sent counter moves just after the notifier returns.
+    let metrics_url = format!("{base}/metrics");
+    eventually(20, "the alert to be counted as sent", || async {
+        get(&metrics_url)
+            .await
+            .1
+            .lines()
+            .any(|l| l == "pricewatch_alerts_sent_total 1")
+    })
+    .await;
+    assert_eq!(t.sent.sent().len(), 1);
+    let (status, metrics) = get(&metrics_url).await;
     assert_eq!(status, 200);
     for line in [
         "pricewatch_checks_total{outcome=\"ok\"} 2",
@@ -77,7 +87,7 @@ async fn health_readiness_and_metrics_report_what_happened() {
     t.stop_workers().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_serves_http_on_port_and_stops_on_sigterm() {
     let dir = pricewatch::test_support::temp_dir();
     let port = {

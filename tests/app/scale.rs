@@ -146,7 +146,7 @@ fn repeats(dir: &std::path::Path) -> usize {
     std::fs::read_to_string(dir.join("repeats.log")).map_or(0, |s| s.lines().count())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_deliver_every_alert_of_three_price_changes_exactly_once() {
     if de_page_at(1299).is_none() {
         return;
@@ -187,7 +187,7 @@ async fn two_workers_deliver_every_alert_of_three_price_changes_exactly_once() {
     assert_eq!(t.fake.requests().len(), 600);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_delivery_loses_and_repeats_nothing() {
     if de_page_at(1299).is_none() {
         return;

@@ -147,12 +147,12 @@ async fn price_drop_scenario(mode: Mode) {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_price_drop_reaches_each_watcher_once_embedded() {
     price_drop_scenario(Mode::Embedded).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_price_drop_reaches_each_watcher_once_scaled() {
     price_drop_scenario(Mode::Scaled).await;
 }
@@ -193,17 +193,17 @@ async fn blocked_scenario(mode: Mode) {
     assert_eq!(product(&t).await.last_checked_at, before.last_checked_at);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn captcha_and_503_pages_back_off_and_alert_nobody_embedded() {
     blocked_scenario(Mode::Embedded).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn captcha_and_503_pages_back_off_and_alert_nobody_scaled() {
     blocked_scenario(Mode::Scaled).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drop_of_more_than_half_is_checked_again_before_it_alerts() {
     let Some(mut t) = spawn_app(Mode::Embedded).await else {
         return;
@@ -240,7 +240,7 @@ async fn a_drop_of_more_than_half_is_checked_again_before_it_alerts() {
     assert_eq!(t.sent.sent()[0].payload.new_price_minor, Some(599));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_send_is_retried_and_arrives_once() {
     let Some(mut t) = spawn_app(Mode::Scaled).await else {
         return;
@@ -272,7 +272,7 @@ async fn a_failed_send_is_retried_and_arrives_once() {
     assert_eq!((n.status.as_str(), n.attempts), ("delivered", 2));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_destination_that_refuses_us_is_paused_without_retries() {
     let Some(mut t) = spawn_app(Mode::Embedded).await else {
         return;
@@ -308,7 +308,7 @@ async fn a_destination_that_refuses_us_is_paused_without_retries() {
     assert_eq!(count!(notifications::Entity, t), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_pause_resume_retarget_untrack_and_history() {
     let Some(mut t) = spawn_app(Mode::Embedded).await else {
         return;
@@ -373,7 +373,7 @@ async fn list_pause_resume_retarget_untrack_and_history() {
     t.stop_workers().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_watch_limit_is_enforced_with_a_clear_message() {
     let Some(mut t) = spawn_app_with(Mode::Embedded, |env| {
         env.insert("MAX_WATCHES_PER_USER".into(), "1".into());
@@ -426,7 +426,7 @@ async fn the_watch_limit_is_enforced_with_a_clear_message() {
     t.stop_workers().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mixed_modes_stop_with_one_sentence() {
     use pricewatch::config::Config;
     let map = |pairs: &[(&str, &str)]| {

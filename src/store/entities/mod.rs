@@ -5,5 +5,6 @@ pub mod feeds;
 pub mod notifications;
 pub mod price_points;
 pub mod products;
+pub mod queue_jobs;
 pub mod users;
 pub mod watches;
