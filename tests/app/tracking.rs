@@ -462,3 +462,52 @@ async fn mixed_modes_stop_with_one_sentence() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("REDIS_URL must be set too"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_product_amazon_removed_is_marked_gone_and_each_watcher_told_once() {
+    let Some(mut t) = spawn_app(Mode::Embedded).await else {
+        return;
+    };
+    t.fake.answer(ASIN, Answer::Html(de_page_at(1299).unwrap()));
+    tracking::track(&t.app, &person("1"), &chat("100"), URL, None)
+        .await
+        .unwrap();
+    tracking::track(&t.app, &person("2"), &chat("200"), URL, Some("10"))
+        .await
+        .unwrap();
+    t.fake.answer(
+        ASIN,
+        Answer::Status(404, "<html>Page Not Found</html>".into()),
+    );
+    let id = product(&t).await.id;
+    assert_eq!(
+        check_product::run(&t.app, id).await.unwrap(),
+        CheckOutcome::Gone
+    );
+    // Checked again (a retry, a second worker): nothing more happens.
+    assert_eq!(
+        check_product::run(&t.app, id).await.unwrap(),
+        CheckOutcome::Skipped
+    );
+    assert_eq!(sweep_later(&t).await, 0, "a gone product is never swept");
+    eventually(20, "two gone notices", || async {
+        t.sent.sent().len() == 2
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    t.stop_workers().await;
+    let sent = t.sent.sent();
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent.iter()
+            .all(|d| d.kind == "gone" && d.payload.old_price_minor == Some(1299))
+    );
+    assert!(product(&t).await.gone_at.is_some());
+    // Tracking it again says so instead of fetching.
+    let before = t.fake.requests().len();
+    assert!(matches!(
+        tracking::track(&t.app, &person("3"), &chat("300"), URL, None).await,
+        Err(TrackError::ProductGone)
+    ));
+    assert_eq!(t.fake.requests().len(), before);
+}
