@@ -8,7 +8,8 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    FromQueryResult, QueryFilter, Set, TransactionTrait,
 };
 
 use crate::amazon::extract::{Availability, Condition, ProductSnapshot};
@@ -112,7 +113,8 @@ pub fn backoff(app: &App, failures: i32, base: std::time::Duration) -> chrono::D
 
 /// Runs one check of `product_id`.
 pub async fn run(app: &App, product_id: i64) -> anyhow::Result<CheckOutcome> {
-    // One check in flight per product, across every worker: take a lease.
+    // One check in flight per product, across every worker: take a lease,
+    // and read the row in the same statement.
     let now = Utc::now();
     let lease = Query::update()
         .table(products::Entity)
@@ -127,21 +129,19 @@ pub async fn run(app: &App, product_id: i64) -> anyhow::Result<CheckOutcome> {
                 .add(Expr::col(products::Column::CheckLeaseUntil).is_null())
                 .add(Expr::col(products::Column::CheckLeaseUntil).lt(now)),
         )
+        .returning_all()
         .to_owned();
-    if app.db.execute(&lease).await?.rows_affected() != 1 {
-        let exists = products::Entity::find_by_id(product_id)
-            .one(&app.db)
-            .await?;
-        return Ok(match exists {
-            Some(p) if p.gone_at.is_none() => CheckOutcome::InFlight,
-            _ => CheckOutcome::Skipped,
-        });
-    }
-    let Some(row) = products::Entity::find_by_id(product_id)
-        .one(&app.db)
-        .await?
-    else {
-        return Ok(CheckOutcome::Skipped);
+    let row = match app.db.query_one(&lease).await? {
+        Some(r) => products::Model::from_query_result(&r, "")?,
+        None => {
+            let exists = products::Entity::find_by_id(product_id)
+                .one(&app.db)
+                .await?;
+            return Ok(match exists {
+                Some(p) if p.gone_at.is_none() => CheckOutcome::InFlight,
+                _ => CheckOutcome::Skipped,
+            });
+        }
     };
     let Some(pref) = product_ref(&row) else {
         tracing::warn!(
@@ -253,8 +253,14 @@ async fn record(
         at: row.last_checked_at.unwrap_or(row.created_at),
     });
 
-    let txn = app.db.begin().await?;
-    let point_id = if changed {
+    // A new point and the product update commit together; an unchanged
+    // price is one UPDATE.
+    let txn: Option<DatabaseTransaction> = if changed {
+        Some(app.db.begin().await?)
+    } else {
+        None
+    };
+    let point_id = if let Some(txn) = &txn {
         let point = price_points::ActiveModel {
             product_id: Set(row.id),
             observed_at: Set(now),
@@ -263,7 +269,7 @@ async fn record(
             condition: Set(condition.map(String::from)),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
         Some(point.id)
     } else {
@@ -286,8 +292,14 @@ async fn record(
     m.failure_count = Set(0);
     m.pending_confirm_minor = Set(None);
     m.check_lease_until = Set(None);
-    let updated = m.update(&txn).await?;
-    txn.commit().await?;
+    let updated = match txn {
+        Some(txn) => {
+            let updated = m.update(&txn).await?;
+            txn.commit().await?;
+            updated
+        }
+        None => m.update(&app.db).await?,
+    };
     app.cache.put(&cached(&updated)).await;
 
     let alerts = match (point_id, previous) {
@@ -495,85 +507,125 @@ pub async fn fan_out(
     let by_watch: std::collections::HashMap<i64, &NewAlert> =
         alerts.iter().map(|a| (a.row.id, a)).collect();
     let txn = app.db.begin().await?;
-    for chunk in alerts.chunks(1000) {
-        let mut q = Query::insert()
-            .into_table(notifications::Entity)
-            .columns([
-                notifications::Column::IdempotencyKey,
-                notifications::Column::Kind,
-                notifications::Column::WatchId,
-                notifications::Column::ProductId,
-                notifications::Column::PricePointId,
-                notifications::Column::DestinationId,
-                notifications::Column::Channel,
-                notifications::Column::Payload,
-                notifications::Column::Status,
-                notifications::Column::Attempts,
-                notifications::Column::NextAttemptAt,
-                notifications::Column::CreatedAt,
-            ])
-            .to_owned();
-        for a in chunk {
-            q.values([
-                a.key.clone().into(),
-                a.kind.into(),
-                a.row.id.into(),
+    let postgres = app.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
+    // SQLite binds at most 32,766 values per statement.
+    let id_chunk = if postgres { 100_000 } else { 5000 };
+    let mut returned = Vec::new();
+    if postgres {
+        // One statement with the rows as one JSON parameter: PostgreSQL parses
+        // that far faster than thousands of bound values.
+        let rows: Vec<serde_json::Value> = alerts
+            .iter()
+            .map(|a| {
+                serde_json::json!({
+                    "idempotency_key": a.key, "kind": a.kind, "watch_id": a.row.id,
+                    "destination_id": a.row.destination_id, "channel": a.channel,
+                    "payload": a.payload,
+                })
+            })
+            .collect();
+        let sql = "INSERT INTO notifications (idempotency_key, kind, watch_id, product_id, \
+             price_point_id, destination_id, channel, payload, status, attempts, next_attempt_at, \
+             created_at) SELECT x.idempotency_key, x.kind, x.watch_id, $2, $3, x.destination_id, \
+             x.channel, x.payload, 'pending', 0, $4, $4 FROM json_to_recordset($1::json) AS \
+             x(idempotency_key text, kind text, watch_id bigint, destination_id bigint, \
+             channel text, payload text) ON CONFLICT (idempotency_key) DO NOTHING \
+             RETURNING id, watch_id";
+        let stmt = sea_orm::Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            sql,
+            [
+                serde_json::Value::Array(rows).to_string().into(),
                 product.id.into(),
                 point_id.into(),
-                a.row.destination_id.into(),
-                a.channel.into(),
-                a.payload.clone().into(),
-                "pending".into(),
-                0i32.into(),
                 now_obs.at.into(),
-                now_obs.at.into(),
-            ])?;
-        }
-        q.on_conflict(
-            OnConflict::column(notifications::Column::IdempotencyKey)
-                .do_nothing()
-                .to_owned(),
+            ],
         );
-        q.returning(
-            Query::returning().columns([notifications::Column::Id, notifications::Column::WatchId]),
-        );
-        for r in txn.query_all(&q).await? {
-            let id: i64 = r.try_get("", "id")?;
-            let watch_id: i64 = r.try_get("", "watch_id")?;
-            if let Some(a) = by_watch.get(&watch_id) {
-                created.push((id, watch_id, a.row.user_id, a.kind == "price_drop"));
+        returned.extend(txn.query_all_raw(stmt).await?);
+    } else {
+        for chunk in alerts.chunks(1000) {
+            let mut q = Query::insert()
+                .into_table(notifications::Entity)
+                .columns([
+                    notifications::Column::IdempotencyKey,
+                    notifications::Column::Kind,
+                    notifications::Column::WatchId,
+                    notifications::Column::ProductId,
+                    notifications::Column::PricePointId,
+                    notifications::Column::DestinationId,
+                    notifications::Column::Channel,
+                    notifications::Column::Payload,
+                    notifications::Column::Status,
+                    notifications::Column::Attempts,
+                    notifications::Column::NextAttemptAt,
+                    notifications::Column::CreatedAt,
+                ])
+                .to_owned();
+            for a in chunk {
+                q.values([
+                    a.key.clone().into(),
+                    a.kind.into(),
+                    a.row.id.into(),
+                    product.id.into(),
+                    point_id.into(),
+                    a.row.destination_id.into(),
+                    a.channel.into(),
+                    a.payload.clone().into(),
+                    "pending".into(),
+                    0i32.into(),
+                    now_obs.at.into(),
+                    now_obs.at.into(),
+                ])?;
             }
+            q.on_conflict(
+                OnConflict::column(notifications::Column::IdempotencyKey)
+                    .do_nothing()
+                    .to_owned(),
+            );
+            q.returning(
+                Query::returning()
+                    .columns([notifications::Column::Id, notifications::Column::WatchId]),
+            );
+            returned.extend(txn.query_all(&q).await?);
         }
     }
+    for r in returned {
+        let id: i64 = r.try_get("", "id")?;
+        let watch_id: i64 = r.try_get("", "watch_id")?;
+        if let Some(a) = by_watch.get(&watch_id) {
+            created.push((id, watch_id, a.row.user_id, a.kind == "price_drop"));
+        }
+    }
+    let inserted_ms = t0.elapsed().as_millis();
     if !created.is_empty() {
         // A price drop fires the watch at that price; a back-in-stock alert
         // only starts its own cooldown (it must not move the alerted price).
         let drops: Vec<i64> = created.iter().filter(|c| c.3).map(|c| c.1).collect();
         let restocks: Vec<i64> = created.iter().filter(|c| !c.3).map(|c| c.1).collect();
-        for chunk in drops.chunks(5000) {
+        for chunk in drops.chunks(id_chunk) {
             let q = Query::update()
                 .table(watches::Entity)
                 .value(watches::Column::State, "fired")
                 .value(watches::Column::LastAlertPriceMinor, now_obs.price_minor)
                 .value(watches::Column::LastAlertAt, now_obs.at)
                 .value(watches::Column::UpdatedAt, now_obs.at)
-                .and_where(Expr::col(watches::Column::Id).is_in(chunk.iter().copied()))
+                .and_where(ids_in(postgres, "id", chunk))
                 .to_owned();
             txn.execute(&q).await?;
         }
-        for chunk in restocks.chunks(5000) {
+        for chunk in restocks.chunks(id_chunk) {
             let q = Query::update()
                 .table(watches::Entity)
                 .value(watches::Column::LastStockAlertAt, now_obs.at)
                 .value(watches::Column::UpdatedAt, now_obs.at)
-                .and_where(Expr::col(watches::Column::Id).is_in(chunk.iter().copied()))
+                .and_where(ids_in(postgres, "id", chunk))
                 .to_owned();
             txn.execute(&q).await?;
         }
         let mut user_ids: Vec<i64> = created.iter().map(|c| c.2).collect();
         user_ids.sort_unstable();
         user_ids.dedup();
-        for chunk in user_ids.chunks(5000) {
+        for chunk in user_ids.chunks(id_chunk) {
             let q = Query::update()
                 .table(users::Entity)
                 .value(
@@ -585,7 +637,7 @@ pub async fn fan_out(
                     .finally(1),
                 )
                 .value(users::Column::AlertsDay, today)
-                .and_where(Expr::col(users::Column::Id).is_in(chunk.iter().copied()))
+                .and_where(ids_in(postgres, "id", chunk))
                 .to_owned();
             txn.execute(&q).await?;
         }
@@ -603,6 +655,7 @@ pub async fn fan_out(
         alerts = ids.len(),
         loaded_ms,
         decided_ms,
+        inserted_ms,
         written_ms,
         total_ms = t0.elapsed().as_millis(),
         "fan-out"
@@ -611,6 +664,22 @@ pub async fn fan_out(
         .alerts_created
         .fetch_add(ids.len() as u64, std::sync::atomic::Ordering::Relaxed);
     Ok(ids.len())
+}
+
+/// `column IN (ids)`; on PostgreSQL the ids travel as one JSON parameter
+/// rather than thousands of bound values.
+fn ids_in(postgres: bool, column: &'static str, ids: &[i64]) -> Expr {
+    if postgres {
+        let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+        Expr::cust_with_values(
+            format!(
+                "\"{column}\" IN (SELECT value::bigint FROM json_array_elements_text($1::json))"
+            ),
+            [json],
+        )
+    } else {
+        Expr::col(sea_orm::sea_query::Alias::new(column)).is_in(ids.iter().copied())
+    }
 }
 
 pub fn watch_view(w: &watches::Model) -> WatchView {

@@ -59,6 +59,7 @@ impl Queues {
             apalis_redis::Config::default()
                 .queue(format!("{prefix}{q}"))
                 .idempotency_ttl(Some(Duration::from_secs(3600)))
+                .batch_size(32)
         };
         Queues::Redis {
             check: Box::new(RedisStorage::new(conn.clone()).with_config(cfg(CHECK_QUEUE))),
