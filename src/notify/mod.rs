@@ -1,6 +1,7 @@
 //! Delivering alerts. Every channel (Telegram, Discord, email, and the
 //! recording notifier used for dry runs and tests) implements [`Notifier`].
 
+pub mod chart;
 pub mod record;
 
 use std::collections::HashMap;
