@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod i18n;
 pub mod jobs;
 pub mod metrics;
 pub mod notify;
@@ -20,3 +21,6 @@ pub mod tracking;
 
 #[doc(hidden)]
 pub mod test_support;
+
+// The message catalogue in `locales/`; `i18n` is the typed way in.
+rust_i18n::i18n!("locales", fallback = "en");

@@ -1,0 +1,338 @@
+//! The message catalogue every channel shares (Telegram, Discord, email):
+//! typed keys into `locales/*.yml` (loaded by rust-i18n at build time), the
+//! mapping from a platform's language code to one of our five locales, and
+//! money written the way each language writes it.
+//!
+//! Bots never format user-facing text themselves; they call [`t`] with a
+//! [`Key`] and the placeholder values, already formatted ([`format_money`]).
+
+use crate::domain::{Money, NumberStyle};
+
+// rust-i18n reads `locales/` inside a proc macro, which cargo does not know
+// to watch: an edited YAML file would leave a stale catalogue in the binary.
+// Including the files here makes cargo rebuild when any of them changes.
+const _: [&str; 5] = [
+    include_str!("../locales/en.yml"),
+    include_str!("../locales/de.yml"),
+    include_str!("../locales/fr.yml"),
+    include_str!("../locales/es.yml"),
+    include_str!("../locales/it.yml"),
+];
+
+/// The locales we ship, fallback first.
+pub const LOCALES: [&str; 5] = ["en", "de", "fr", "es", "it"];
+
+/// Maps a platform language code (`"de-AT"`, `"pt_BR"`, `None`) to one of
+/// [`LOCALES`], by its primary language subtag; anything else is English.
+pub fn supported(locale: Option<&str>) -> &'static str {
+    let primary = locale
+        .and_then(|l| l.trim().split(['-', '_']).next())
+        .unwrap_or_default();
+    LOCALES
+        .iter()
+        .find(|l| l.eq_ignore_ascii_case(primary))
+        .copied()
+        .unwrap_or(LOCALES[0])
+}
+
+/// How numbers are written in `locale`: `$1,234.56` (en), `1.234,56 €`
+/// (de, es, it), `1 234,56 €` (fr).
+pub fn number_style(locale: &str) -> NumberStyle {
+    match supported(Some(locale)) {
+        "en" => NumberStyle::DotDecimal,
+        "fr" => NumberStyle::SpaceGroupCommaDecimal,
+        _ => NumberStyle::CommaDecimal,
+    }
+}
+
+/// `m` as a reader of `locale` expects it: `€12.99` (en), `12,99 €` (de).
+pub fn format_money(m: Money, locale: &str) -> String {
+    m.display(number_style(locale))
+}
+
+/// The text for `key` in `locale` (any code [`supported`] understands), with
+/// each `%{name}` replaced by its value from `args`. Placeholders without a
+/// value are left as they are, so a test catches them.
+pub fn t(locale: &str, key: Key, args: &[(&str, &str)]) -> String {
+    let text = crate::_rust_i18n_translate(supported(Some(locale)), key.as_str());
+    if args.is_empty() {
+        return text.into_owned();
+    }
+    let (names, values): (Vec<&str>, Vec<String>) =
+        args.iter().map(|(n, v)| (*n, (*v).to_owned())).unzip();
+    rust_i18n::replace_patterns(&text, &names, &values)
+}
+
+macro_rules! keys {
+    ($( $(#[$doc:meta])* $variant:ident => $key:literal, )*) => {
+        /// A message in the catalogue; its placeholders are listed in `locales/en.yml`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Key {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Key {
+            /// Every key, for tests that check each locale is complete.
+            pub const ALL: &[Key] = &[$(Key::$variant,)*];
+
+            /// The dotted key in the YAML files.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( Key::$variant => $key, )*
+                }
+            }
+        }
+    };
+}
+
+keys! {
+    /// The language's own name ("Deutsch"), for `/settings` and `/lang`.
+    LangName => "lang.name",
+    /// `/lang` confirmation, written in the new language.
+    LangChanged => "lang.changed",
+    LangPrompt => "lang.prompt",
+
+    StartWelcome => "start.welcome",
+    StartHowto1 => "start.howto_1",
+    StartHowto2 => "start.howto_2",
+    StartHowto3 => "start.howto_3",
+    Help => "help.text",
+
+    /// `%{title}`
+    ProductTitle => "product.title",
+    /// `%{price}`
+    ProductPrice => "product.price",
+    /// `%{price}`
+    ProductListPrice => "product.list_price",
+    ProductInStock => "product.in_stock",
+    ProductOutOfStock => "product.out_of_stock",
+    ProductUnavailable => "product.unavailable",
+    ProductOtherSellersOnly => "product.other_sellers_only",
+    /// `%{price}`
+    ProductLowestSeen => "product.lowest_seen",
+
+    /// `%{price}`: the target this button would set.
+    ButtonDrop5 => "button.drop_5",
+    /// `%{price}`
+    ButtonDrop10 => "button.drop_10",
+    /// `%{price}`
+    ButtonDrop20 => "button.drop_20",
+    ButtonAnyDrop => "button.any_drop",
+    ButtonCustom => "button.custom",
+    ButtonBackInStock => "button.back_in_stock",
+    ButtonBuy => "button.buy",
+    ButtonChart => "button.chart",
+    ButtonSnooze => "button.snooze",
+    ButtonStop => "button.stop",
+    ButtonEditTarget => "button.edit_target",
+    ButtonPause => "button.pause",
+    ButtonResume => "button.resume",
+    ButtonRemove => "button.remove",
+    ButtonPrevious => "button.previous",
+    ButtonNext => "button.next",
+
+    /// `%{title}`, `%{target}`
+    WatchSetTarget => "watch.set_target",
+    /// `%{title}`
+    WatchSetAnyDrop => "watch.set_any_drop",
+    /// `%{title}`
+    WatchSetBackInStock => "watch.set_back_in_stock",
+    /// `%{title}`, `%{price}`, `%{target}`
+    WatchAlreadyBelow => "watch.already_below",
+    /// `%{target}`
+    WatchTargetUpdated => "watch.target_updated",
+    /// `%{title}`
+    WatchPaused => "watch.paused",
+    /// `%{title}`
+    WatchResumed => "watch.resumed",
+    /// `%{title}`
+    WatchRemoved => "watch.removed",
+    /// `%{title}`
+    WatchSnoozed => "watch.snoozed",
+    WatchCustomPrompt => "watch.custom_prompt",
+
+    /// `%{count}`
+    ListHeader => "list.header",
+    ListEmpty => "list.empty",
+    /// `%{page}`, `%{pages}`
+    ListPage => "list.page",
+    ListPausedTag => "list.paused_tag",
+
+    /// `%{title}`
+    AlertPriceDrop => "alert.price_drop",
+    /// `%{old}`, `%{new}`, `%{change}` (a signed percentage, already formatted).
+    AlertPriceChange => "alert.price_change",
+    /// `%{target}`
+    AlertTarget => "alert.target",
+    AlertLowest90Days => "alert.lowest_90_days",
+    /// `%{title}`, `%{price}`
+    AlertBackInStock => "alert.back_in_stock",
+    /// `%{title}`
+    AlertProductGone => "alert.product_gone",
+
+    ErrorUnknownCommand => "error.unknown_command",
+    ErrorBadTarget => "error.bad_target",
+    ErrorNotAmazonLink => "error.not_amazon_link",
+    ErrorNotAProduct => "error.not_a_product",
+    ErrorAmazonBlocked => "error.amazon_blocked",
+    /// `%{max}`
+    ErrorTooManyLinks => "error.too_many_links",
+    /// `%{limit}`
+    ErrorWatchLimit => "error.watch_limit",
+    ErrorGeneric => "error.generic",
+
+    SettingsTitle => "settings.title",
+    /// `%{language}`: the [`Key::LangName`] of the chat's locale.
+    SettingsLanguage => "settings.language",
+    /// `%{email}`: the address, or [`Key::SettingsEmailNone`].
+    SettingsEmail => "settings.email",
+    SettingsEmailNone => "settings.email_none",
+    SettingsChangeLanguage => "settings.change_language",
+    SettingsChangeEmail => "settings.change_email",
+
+    EmailUsage => "email.usage",
+    EmailInvalid => "email.invalid",
+    /// `%{email}`
+    EmailLinkSent => "email.link_sent",
+    EmailVerifySubject => "email.verify_subject",
+    /// `%{link}`
+    EmailVerifyBody => "email.verify_body",
+    EmailVerified => "email.verified",
+    EmailLinkExpired => "email.link_expired",
+    EmailOff => "email.off",
+
+    ChartNoHistory => "chart.no_history",
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Currency;
+    use std::collections::BTreeSet;
+
+    /// The raw text for `key` in `locale`, without falling back to English.
+    fn raw(locale: &str, key: Key) -> Option<String> {
+        crate::_rust_i18n_backend()
+            .translate(locale, key.as_str())
+            .map(|s| s.into_owned())
+    }
+
+    fn placeholders(text: &str) -> BTreeSet<String> {
+        text.split("%{")
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn every_key_is_translated_in_every_locale_with_the_same_placeholders() {
+        for key in Key::ALL {
+            let english = raw("en", *key).unwrap_or_else(|| panic!("en lacks {key:?}"));
+            let names = placeholders(&english);
+            for locale in LOCALES {
+                let text = raw(locale, *key).unwrap_or_else(|| panic!("{locale} lacks {key:?}"));
+                assert!(!text.trim().is_empty(), "{locale} {key:?} is empty");
+                assert_eq!(placeholders(&text), names, "{locale} {key:?} placeholders");
+
+                let args: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "X")).collect();
+                let rendered = t(locale, *key, &args);
+                assert!(!rendered.contains("%{"), "{locale} {key:?}: {rendered}");
+                assert!(!rendered.trim().is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn the_yaml_holds_no_key_the_code_does_not_know() {
+        let known: BTreeSet<&str> = Key::ALL.iter().map(|k| k.as_str()).collect();
+        for locale in LOCALES {
+            let messages = crate::_rust_i18n_backend()
+                .messages_for_locale(locale)
+                .unwrap_or_else(|| panic!("no messages for {locale}"));
+            for (key, _) in messages {
+                assert!(known.contains(key.as_ref()), "{locale}: unknown key {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn translations_are_not_english_copies() {
+        // Texts that are the same in every language: an emoji and the title,
+        // a price change, a percentage with the price.
+        let same_everywhere = [
+            Key::ProductTitle,
+            Key::AlertPriceChange,
+            Key::ButtonDrop5,
+            Key::ButtonDrop10,
+            Key::ButtonDrop20,
+        ];
+        for locale in &LOCALES[1..] {
+            for key in Key::ALL.iter().filter(|k| !same_everywhere.contains(k)) {
+                // "In stock" is "En stock" in French and Spanish alike, but
+                // never the English words.
+                assert_ne!(raw(locale, *key), raw("en", *key), "{locale} {key:?}");
+            }
+        }
+        let welcome = t("de", Key::StartWelcome, &[]);
+        assert!(welcome.starts_with("Hallo!"), "{welcome}");
+        assert_eq!(t("de", Key::LangName, &[]), "Deutsch");
+    }
+
+    #[test]
+    fn renders_with_arguments_and_unknown_locales_fall_back_to_english() {
+        assert_eq!(
+            t("de", Key::ErrorWatchLimit, &[("limit", "20")]),
+            "Du hast das Limit von 20 Beobachtungen erreicht. \
+             Entferne eine, um eine neue hinzuzufügen."
+        );
+        assert_eq!(
+            t("pt-BR", Key::ListPage, &[("page", "2"), ("pages", "3")]),
+            "Page 2 of 3"
+        );
+        assert_eq!(
+            t("de-AT", Key::ButtonDrop10, &[("price", "17,99\u{a0}€")]),
+            "−10 % (17,99\u{a0}€)"
+        );
+    }
+
+    #[test]
+    fn money_is_written_the_way_each_language_writes_it() {
+        let eur = Money::from_minor(123_456, Currency::EUR);
+        let usd = Money::from_minor(123_456, Currency::USD);
+        let cases = [
+            (eur, "en", "€1,234.56"),
+            (usd, "en", "$1,234.56"),
+            (Money::from_minor(1299, Currency::EUR), "en", "€12.99"),
+            (Money::from_minor(1299, Currency::EUR), "de", "12,99\u{a0}€"),
+            (eur, "de", "1.234,56\u{a0}€"),
+            (eur, "es", "1.234,56\u{a0}€"),
+            (eur, "it", "1.234,56\u{a0}€"),
+            (eur, "fr", "1\u{202f}234,56\u{a0}€"),
+            (Money::from_minor(1299, Currency::EUR), "fr", "12,99\u{a0}€"),
+            (Money::from_minor(1234, Currency::JPY), "de", "1.234\u{a0}¥"),
+            (usd, "pt-BR", "$1,234.56"),
+        ];
+        for (money, locale, want) in cases {
+            assert_eq!(format_money(money, locale), want, "{locale}");
+        }
+    }
+
+    #[test]
+    fn platform_language_codes_map_to_a_supported_locale() {
+        let cases = [
+            (Some("de-AT"), "de"),
+            (Some("de"), "de"),
+            (Some("FR_ca"), "fr"),
+            (Some("es-419"), "es"),
+            (Some("it"), "it"),
+            (Some("en-GB"), "en"),
+            (Some("pt-BR"), "en"),
+            (Some(""), "en"),
+            (Some("  "), "en"),
+            (None, "en"),
+        ];
+        for (code, want) in cases {
+            assert_eq!(supported(code), want, "{code:?}");
+        }
+    }
+}
