@@ -151,11 +151,87 @@ impl Queues {
         }
     }
 
-    /// Jobs waiting, per queue, where the backend can say cheaply.
+    /// Jobs waiting (queued or scheduled), per queue: (checks, deliveries).
     pub async fn depths(&self) -> (Option<u64>, Option<u64>) {
         match self {
             Queues::Db(q) => (q.depth(CHECK_QUEUE).await, q.depth(DELIVER_QUEUE).await),
-            Queues::Redis { .. } => (None, None),
+            Queues::Redis { check, deliver } => {
+                let mut conn = check.as_ref().clone().get_connection().clone();
+                let depth = |c: &apalis_redis::Config| {
+                    let mut pipe = redis::pipe();
+                    pipe.llen(c.active_jobs_list())
+                        .zcard(c.scheduled_jobs_set());
+                    pipe
+                };
+                let a: Option<(u64, u64)> =
+                    depth(check.get_config()).query_async(&mut conn).await.ok();
+                let b: Option<(u64, u64)> = depth(deliver.get_config())
+                    .query_async(&mut conn)
+                    .await
+                    .ok();
+                (a.map(|(x, y)| x + y), b.map(|(x, y)| x + y))
+            }
+        }
+    }
+
+    /// Moves due scheduled jobs to the active lists, at most `PROMOTE_BATCH`
+    /// per call, until none are due. apalis-redis would promote them itself,
+    /// but all at once with one Lua `unpack`, which fails past about 8,000 and
+    /// stops the worker: after a long outage the sweep's spread-out checks
+    /// would all be due together. Promoting first keeps its share tiny.
+    pub async fn promote_due(&self) -> anyhow::Result<u64> {
+        let Queues::Redis { check, deliver } = self else {
+            return Ok(0);
+        };
+        let script = redis::Script::new(PROMOTE_LUA);
+        let mut conn = check.as_ref().clone().get_connection().clone();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut total = 0;
+        for c in [check.get_config(), deliver.get_config()] {
+            loop {
+                let moved: u64 = script
+                    .key(c.scheduled_jobs_set())
+                    .key(c.active_jobs_list())
+                    .key(c.signal_list())
+                    .arg(now)
+                    .arg(PROMOTE_BATCH)
+                    .invoke_async(&mut conn)
+                    .await?;
+                total += moved;
+                if moved < PROMOTE_BATCH {
+                    break;
+                }
+            }
+        }
+        Ok(total)
+    }
+}
+
+const PROMOTE_BATCH: u64 = 1000;
+
+/// The first step of apalis-redis' `fetch_next.lua`, with a LIMIT.
+const PROMOTE_LUA: &str = r#"
+local ids = redis.call("zrangebyscore", KEYS[1], 0, ARGV[1], "LIMIT", 0, tonumber(ARGV[2]))
+if #ids > 0 then
+    redis.call("rpush", KEYS[2], unpack(ids))
+    redis.call("zrem", KEYS[1], unpack(ids))
+    redis.call("del", KEYS[3])
+    redis.call("lpush", KEYS[3], 1)
+end
+return #ids
+"#;
+
+/// Every worker process promotes due scheduled jobs four times a second.
+async fn promote_loop(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = app.queues.promote_due().await {
+            tracing::warn!(error = %format!("{e:#}"), "could not promote scheduled jobs");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(POLL_EVERY) => {}
+            _ = stop.changed() => return,
         }
     }
 }
@@ -239,6 +315,9 @@ pub async fn run_workers(
             Ok(())
         }
         Queues::Redis { check, deliver } => {
+            // Drain what fell due while no worker ran, before apalis polls.
+            app.queues.promote_due().await?;
+            let promoter = tokio::spawn(promote_loop(app.clone(), stop_rx.clone()));
             let monitor = Monitor::new()
                 .register({
                     let (app, check, name) =
@@ -272,6 +351,8 @@ pub async fn run_workers(
                     Ok(())
                 })
                 .await;
+            let _ = stop_tx.send(true);
+            let _ = promoter.await;
             result.map_err(|e| anyhow::anyhow!("workers stopped with an error: {e}"))
         }
     };

@@ -247,3 +247,42 @@ async fn a_worker_killed_mid_delivery_loses_and_repeats_nothing() {
         repeats(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_jobs_due_at_once_after_an_outage_do_not_stop_the_workers() {
+    let Some(t) = spawn_app_without_workers(Mode::Scaled).await else {
+        return;
+    };
+    // While no worker runs, 10,000 deliveries fall due (their rows are gone,
+    // so each job finds nothing to do: this tests the queue, not delivery).
+    let ids: Vec<i64> = (1_000_000..1_010_000).collect();
+    t.app
+        .queues
+        .push_deliveries(&ids, Duration::from_secs(1))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(t.app.queues.depths().await.1, Some(10_000));
+    let (stop, mut rx) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(pricewatch::jobs::run_workers(
+        t.app.clone(),
+        "outage",
+        async move {
+            let _ = rx.wait_for(|v| *v).await;
+        },
+    ));
+    eventually(120, "the backlog to drain", || async {
+        t.app.queues.depths().await.1 == Some(0)
+    })
+    .await;
+    // And the workers are still alive: a real check still runs.
+    seed(&t, 1, 1).await;
+    set_price(&t, 1, 1199);
+    assert_eq!(sweep_round(&t, 1).await, 1);
+    eventually(30, "a check after the backlog", || async {
+        t.fake.requests().len() == 1
+    })
+    .await;
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(40), workers).await;
+}
