@@ -6,10 +6,8 @@ use std::path::PathBuf;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 
-use crate::amazon::extract::{
-    self, Availability, Condition, ErrorPage, ExtractHint, Page, ProductSnapshot,
-};
-use crate::amazon::fetch::{BlockReason, FetchError, Fetcher};
+use crate::amazon::extract::{self, Availability, Condition, ExtractHint, ProductSnapshot};
+use crate::amazon::fetch::{self, BlockReason, FetchError, Fetcher};
 use crate::amazon::url::{self, Link, ShortLinkResolver};
 use crate::config::Config;
 use crate::domain::{Marketplace, Money, ProductRef};
@@ -151,21 +149,15 @@ async fn from_file(file: &std::path::Path, url: Option<&str>) -> Result<Outcome,
         marketplace: product.map(|p| p.marketplace),
         asin: product.map(|p| p.asin),
     };
-    let page = extract::extract(&html, &hint);
-    let market = || {
-        product
+    // A saved page is judged exactly as a fetched one.
+    let result = fetch::classify(extract::extract(&html, &hint), html.len());
+    let market = match &result {
+        Ok(_) => None,
+        Err(_) => product
             .map(|p| p.marketplace)
-            .or_else(|| extract::page_marketplace(&html))
+            .or_else(|| extract::page_marketplace(&html)),
     };
-    Ok(match page {
-        Page::Product(p) => Outcome::Product(p),
-        Page::Captcha => Outcome::Blocked("captcha", market(), product, "a captcha page".into()),
-        Page::Error(ErrorPage::NotFound) => Outcome::NotFound(market(), product),
-        Page::Error(ErrorPage::ServiceUnavailable | ErrorPage::Busy) => {
-            Outcome::Blocked("error", market(), product, "an Amazon error page".into())
-        }
-        Page::Error(ErrorPage::Unrecognised) => Outcome::Unreadable(market(), product),
-    })
+    Ok(outcome(result, market, product))
 }
 
 async fn live(input: &str, config: &Config) -> Result<Outcome, String> {
@@ -182,8 +174,17 @@ async fn live(input: &str, config: &Config) -> Result<Outcome, String> {
         }
     };
     let fetcher = Fetcher::new(&config.fetch).map_err(|e| e.to_string())?;
-    let (m, p) = (Some(product.marketplace), Some(product));
-    Ok(match fetcher.check(&product).await {
+    let result = fetcher.check(&product).await;
+    Ok(outcome(result, Some(product.marketplace), Some(product)))
+}
+
+/// What a read produced, by what the user is told and the exit code.
+fn outcome(
+    result: Result<ProductSnapshot, FetchError>,
+    m: Option<Marketplace>,
+    p: Option<ProductRef>,
+) -> Outcome {
+    match result {
         Ok(snapshot) => Outcome::Product(snapshot),
         Err(FetchError::Blocked(r @ BlockReason::Captcha)) => {
             Outcome::Blocked("captcha", m, p, r.to_string())
@@ -194,7 +195,7 @@ async fn live(input: &str, config: &Config) -> Result<Outcome, String> {
         Err(e @ (FetchError::Transient(_) | FetchError::Setup(_))) => {
             Outcome::Failed(m, p, e.to_string())
         }
-    })
+    }
 }
 
 fn print(outcome: &Outcome, json: bool) -> u8 {
