@@ -107,9 +107,6 @@ pub fn mode(config: &Config) -> Result<Mode, String> {
 /// Options the caller (a role or a test) adds to the configuration.
 #[derive(Default)]
 pub struct Options {
-    /// Prefix for every Redis key (queues, cache, rate limits). Tests use a
-    /// fresh one each; production keeps the default `pw:`.
-    pub redis_prefix: Option<String>,
     pub notifiers: Option<Notifiers>,
     pub tuning: Option<Tuning>,
 }
@@ -119,10 +116,7 @@ impl App {
         let mode = mode(&config).map_err(anyhow::Error::msg)?;
         let db = crate::store::connect(&config.database_url).await?;
         let tuning = opts.tuning.unwrap_or_else(|| Tuning::from_config(&config));
-        let prefix = opts
-            .redis_prefix
-            .or_else(|| std::env::var("PRICEWATCH_REDIS_PREFIX").ok())
-            .unwrap_or_else(|| "pw:".into());
+        let prefix = config.redis_key_prefix.clone();
         let cache_ttl = tuning.check_period.max(Duration::from_secs(60));
         let (cache, limiter, queues, redis) = match mode {
             Mode::Embedded => (

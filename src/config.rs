@@ -127,6 +127,9 @@ pub struct Config {
     pub public_url: Option<Url>,
     pub database_url: DatabaseUrl,
     pub redis_url: Option<SecretString>,
+    /// Prefix of every Redis key (queues, cache, rate limits), so several
+    /// instances can share one Redis.
+    pub redis_key_prefix: String,
     pub jwt_secret: Option<SecretString>,
     pub price_check: CheckSchedule,
     pub price_queue_concurrency: usize,
@@ -169,6 +172,7 @@ pub const VARIABLES: &[&str] = &[
     "PUBLIC_URL",
     "DATABASE_URL",
     "REDIS_URL",
+    "REDIS_KEY_PREFIX",
     "JWT_SECRET",
     "PRICE_CHECK_CRON",
     "PRICE_QUEUE_CONCURRENCY",
@@ -303,6 +307,7 @@ impl Config {
             public_url,
             database_url,
             redis_url,
+            redis_key_prefix: redis_key_prefix(&v)?,
             jwt_secret,
             price_check,
             price_queue_concurrency: v.number("PRICE_QUEUE_CONCURRENCY", 4usize, 1, 256)?,
@@ -345,6 +350,17 @@ fn database_url(v: &Vars) -> Result<DatabaseUrl, ConfigError> {
             "DATABASE_URL",
             "must start with postgres:// or sqlite: (leave it unset for the built-in SQLite file).",
         ))
+    }
+}
+
+fn redis_key_prefix(v: &Vars) -> Result<String, ConfigError> {
+    match v.get("REDIS_KEY_PREFIX") {
+        None => Ok("pw:".into()),
+        Some(p) if p.len() <= 64 && !p.contains(char::is_whitespace) => Ok(p),
+        Some(_) => Err(bad(
+            "REDIS_KEY_PREFIX",
+            "must be at most 64 characters without spaces, such as pw:.",
+        )),
     }
 }
 
@@ -632,6 +648,7 @@ mod tests {
             (vec![("PORT", "0")], "PORT"),
             (vec![("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
             (vec![("REDIS_URL", "http://x")], "REDIS_URL"),
+            (vec![("REDIS_KEY_PREFIX", "a b")], "REDIS_KEY_PREFIX"),
             (vec![("PRICE_CHECK_CRON", "every hour")], "PRICE_CHECK_CRON"),
             (
                 vec![("PRICE_CHECK_CRON", "*/61 * * * * * * *")],

@@ -147,7 +147,7 @@ async fn run_in(args: &ScaleArgs, url: &str) -> anyhow::Result<()> {
     let mut env: HashMap<String, String> = HashMap::new();
     env.insert("DATABASE_URL".into(), url.into());
     env.insert("REDIS_URL".into(), args.redis.clone());
-    env.insert("PRICEWATCH_REDIS_PREFIX".into(), prefix.clone());
+    env.insert("REDIS_KEY_PREFIX".into(), prefix.clone());
     env.insert(
         "FETCH_URL_TEMPLATE".into(),
         format!("http://{fake_addr}/fetch?url={{url}}"),
@@ -156,14 +156,7 @@ async fn run_in(args: &ScaleArgs, url: &str) -> anyhow::Result<()> {
     let deliveries = std::env::temp_dir().join(format!("{prefix}deliveries").replace(':', "_"));
     env.insert("DELIVERY_LOG_DIR".into(), deliveries.display().to_string());
     let config = Config::from_map(&env).map_err(anyhow::Error::msg)?;
-    let app = App::build(
-        config,
-        Options {
-            redis_prefix: Some(prefix.clone()),
-            ..Options::default()
-        },
-    )
-    .await?;
+    let app = App::build(config, Options::default()).await?;
 
     // 1. The sweep, everything due.
     let t = Instant::now();

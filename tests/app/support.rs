@@ -52,7 +52,7 @@ pub async fn test_env(
             env.insert("DATABASE_URL".into(), fresh_postgres().await?);
             env.insert("REDIS_URL".into(), redis_url().await?);
             env.insert(
-                "PRICEWATCH_REDIS_PREFIX".into(),
+                "REDIS_KEY_PREFIX".into(),
                 format!("{}:", unique_name("pwt")),
             );
         }
@@ -102,7 +102,6 @@ async fn spawn(
     let app = App::build(
         config,
         Options {
-            redis_prefix: env.get("PRICEWATCH_REDIS_PREFIX").cloned(),
             notifiers: Some(Notifiers::default().with_fallback(Arc::new(sent.clone()))),
             tuning: Some(tuning),
         },
