@@ -126,17 +126,39 @@ fn conflict_is_fine<T>(r: Result<T, sea_orm::DbErr>) -> Result<(), TrackError> {
     }
 }
 
+/// The row `find` selects, inserting `row` first when there is none. Two
+/// concurrent callers both end up with the one row the unique index allows.
+async fn find_or_insert<E>(
+    app: &App,
+    find: sea_orm::Select<E>,
+    row: E::ActiveModel,
+    unique: [E::Column; 2],
+    what: &str,
+) -> Result<E::Model, TrackError>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
+{
+    if let Some(found) = find.clone().one(&app.db).await? {
+        return Ok(found);
+    }
+    let insert = E::insert(row)
+        .on_conflict(OnConflict::columns(unique).do_nothing().to_owned())
+        .exec(&app.db)
+        .await;
+    conflict_is_fine(insert)?;
+    find.one(&app.db)
+        .await?
+        .ok_or_else(|| TrackError::Internal(anyhow::anyhow!("{what} vanished after insert")))
+}
+
 /// Finds or creates the user for an identity.
 pub async fn ensure_user(app: &App, who: &Identity) -> Result<users::Model, TrackError> {
     let platform = who.platform.as_str();
-    let find = || {
-        users::Entity::find()
-            .filter(users::Column::Platform.eq(platform))
-            .filter(users::Column::PlatformUserId.eq(who.user_id.as_str()))
-    };
-    if let Some(u) = find().one(&app.db).await? {
-        return Ok(u);
-    }
+    let find = users::Entity::find()
+        .filter(users::Column::Platform.eq(platform))
+        .filter(users::Column::PlatformUserId.eq(who.user_id.as_str()));
     let locale = who
         .locale
         .as_deref()
@@ -144,7 +166,7 @@ pub async fn ensure_user(app: &App, who: &Identity) -> Result<users::Model, Trac
         .filter(|l| !l.is_empty() && l.len() <= 8)
         .unwrap_or("en")
         .to_ascii_lowercase();
-    let insert = users::Entity::insert(users::ActiveModel {
+    let row = users::ActiveModel {
         platform: Set(platform.into()),
         platform_user_id: Set(who.user_id.clone()),
         display_name: Set(who.display_name.clone()),
@@ -152,19 +174,9 @@ pub async fn ensure_user(app: &App, who: &Identity) -> Result<users::Model, Trac
         alerts_today: Set(0),
         created_at: Set(Utc::now()),
         ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([users::Column::Platform, users::Column::PlatformUserId])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec(&app.db)
-    .await;
-    conflict_is_fine(insert)?;
-    find()
-        .one(&app.db)
-        .await?
-        .ok_or_else(|| TrackError::Internal(anyhow::anyhow!("user vanished after insert")))
+    };
+    let unique = [users::Column::Platform, users::Column::PlatformUserId];
+    find_or_insert(app, find, row, unique, "user").await
 }
 
 /// Finds or creates a destination.
@@ -173,49 +185,29 @@ pub async fn ensure_destination(
     dest: &DestinationRef,
     owner: Option<i64>,
 ) -> Result<destinations::Model, TrackError> {
-    let find = || {
-        destinations::Entity::find()
-            .filter(destinations::Column::Kind.eq(dest.kind.as_str()))
-            .filter(destinations::Column::Address.eq(dest.address.as_str()))
-    };
-    if let Some(d) = find().one(&app.db).await? {
-        return Ok(d);
-    }
-    let insert = destinations::Entity::insert(destinations::ActiveModel {
+    let find = destinations::Entity::find()
+        .filter(destinations::Column::Kind.eq(dest.kind.as_str()))
+        .filter(destinations::Column::Address.eq(dest.address.as_str()));
+    let row = destinations::ActiveModel {
         kind: Set(dest.kind.as_str().into()),
         address: Set(dest.address.clone()),
         owner_user_id: Set(owner),
         created_at: Set(Utc::now()),
         ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([destinations::Column::Kind, destinations::Column::Address])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec(&app.db)
-    .await;
-    conflict_is_fine(insert)?;
-    find()
-        .one(&app.db)
-        .await?
-        .ok_or_else(|| TrackError::Internal(anyhow::anyhow!("destination vanished after insert")))
+    };
+    let unique = [destinations::Column::Kind, destinations::Column::Address];
+    find_or_insert(app, find, row, unique, "destination").await
 }
 
 /// Finds or creates the shared product row.
 pub async fn ensure_product(app: &App, r: &ProductRef) -> Result<products::Model, TrackError> {
     let market = r.marketplace.name();
     let asin = r.asin.to_string();
-    let find = || {
-        products::Entity::find()
-            .filter(products::Column::Marketplace.eq(market.as_str()))
-            .filter(products::Column::Asin.eq(asin.as_str()))
-    };
-    if let Some(p) = find().one(&app.db).await? {
-        return Ok(p);
-    }
+    let find = products::Entity::find()
+        .filter(products::Column::Marketplace.eq(market.as_str()))
+        .filter(products::Column::Asin.eq(asin.as_str()));
     let now = Utc::now();
-    let insert = products::Entity::insert(products::ActiveModel {
+    let row = products::ActiveModel {
         marketplace: Set(market.clone()),
         asin: Set(asin.clone()),
         currency: Set(r.marketplace.currency().code().to_string()),
@@ -223,19 +215,9 @@ pub async fn ensure_product(app: &App, r: &ProductRef) -> Result<products::Model
         failure_count: Set(0),
         created_at: Set(now),
         ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([products::Column::Marketplace, products::Column::Asin])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec(&app.db)
-    .await;
-    conflict_is_fine(insert)?;
-    find()
-        .one(&app.db)
-        .await?
-        .ok_or_else(|| TrackError::Internal(anyhow::anyhow!("product vanished after insert")))
+    };
+    let unique = [products::Column::Marketplace, products::Column::Asin];
+    find_or_insert(app, find, row, unique, "product").await
 }
 
 /// The product's current state: the cache when fresh, else a check now.
