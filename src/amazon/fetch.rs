@@ -6,7 +6,6 @@
 //! storefronts or the template's own host, so a page can never send us elsewhere.
 
 use std::fmt;
-use std::time::{Duration, Instant};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -98,9 +97,7 @@ impl FetchError {
 /// A page body as fetched.
 #[derive(Debug, Clone)]
 pub struct FetchedPage {
-    pub status: u16,
     pub body: String,
-    pub elapsed: Duration,
 }
 
 /// A reusable HTTP client for product pages (cookies persist across fetches).
@@ -183,7 +180,6 @@ impl Fetcher {
 
     /// Fetches a product page. A non-2xx answer is already classified.
     pub async fn fetch(&self, product: &ProductRef) -> Result<FetchedPage, FetchError> {
-        let started = Instant::now();
         let resp = self
             .client
             .get(self.request_url(product))
@@ -227,9 +223,7 @@ impl Fetcher {
         }
         let bytes = read_capped(resp, self.max_body).await?;
         Ok(FetchedPage {
-            status: status.as_u16(),
             body: decode(&bytes, charset.as_deref()),
-            elapsed: started.elapsed(),
         })
     }
 

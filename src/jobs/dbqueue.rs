@@ -82,8 +82,8 @@ impl DbQueue {
         Ok(())
     }
 
-    /// Claims the next due job of `queue`: `(id, payload)`.
-    async fn claim(&self, queue: &str) -> anyhow::Result<Option<(i64, String)>> {
+    /// Claims the next due job of `queue`: `(id, payload, attempt)`.
+    async fn claim(&self, queue: &str) -> anyhow::Result<Option<(i64, String, i32)>> {
         let now = Utc::now();
         let free = || {
             sea_orm::Condition::any()
@@ -123,7 +123,7 @@ impl DbQueue {
             );
             return Ok(None);
         }
-        Ok(Some((id, row.try_get("", "payload")?)))
+        Ok(Some((id, row.try_get("", "payload")?, attempts)))
     }
 
     async fn delete(&self, id: i64) -> anyhow::Result<()> {
@@ -187,7 +187,7 @@ impl DbQueue {
                 let mut attempt_failures = 0u32;
                 while !*stop.borrow() {
                     match me.claim(queue).await {
-                        Ok(Some((id, payload))) => {
+                        Ok(Some((id, payload, attempt))) => {
                             attempt_failures = 0;
                             match handler(payload).await {
                                 Ok(()) => {
@@ -197,7 +197,8 @@ impl DbQueue {
                                 }
                                 Err(e) => {
                                     tracing::warn!(job.id = id, queue, error = %format!("{e:#}"), "job failed; retrying later");
-                                    let _ = me.retry_later(id, 1).await;
+                                    let attempt = u32::try_from(attempt).unwrap_or(1);
+                                    let _ = me.retry_later(id, attempt).await;
                                 }
                             }
                         }
