@@ -45,6 +45,10 @@ pub struct Tuning {
     pub outbox_sweep_every: Duration,
     /// A cached snapshot younger than this answers `track` without a fetch.
     pub snapshot_fresh_for: Duration,
+    /// Telegram's flood limits, enforced before each request.
+    pub telegram_limits: teloxide::adaptors::throttle::Limits,
+    /// How long one `getUpdates` long poll waits.
+    pub telegram_poll_timeout: Duration,
 }
 
 impl Tuning {
@@ -62,6 +66,8 @@ impl Tuning {
                 config.outbox_redeliver_after_secs.clamp(1, 30),
             ),
             snapshot_fresh_for: Duration::from_secs(600),
+            telegram_limits: teloxide::adaptors::throttle::Limits::default(),
+            telegram_poll_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -79,6 +85,9 @@ pub struct App {
     pub rules: Rules,
     pub tuning: Tuning,
     pub redis: Option<redis::aio::ConnectionManager>,
+    /// The Bot API client, when TELEGRAM_BOT_TOKEN is set (bots and the
+    /// workers that deliver alerts share it).
+    pub telegram: Option<crate::bots::telegram::TgBot>,
 }
 
 /// Which mode the settings ask for.
@@ -109,6 +118,8 @@ pub fn mode(config: &Config) -> Result<Mode, String> {
 pub struct Options {
     pub notifiers: Option<Notifiers>,
     pub tuning: Option<Tuning>,
+    /// Short links resolved some other way (tests point it at a local server).
+    pub resolver: Option<ShortLinkResolver>,
 }
 
 impl App {
@@ -147,11 +158,29 @@ impl App {
             .proxy_url
             .as_ref()
             .map(|s| s.expose_secret().to_string());
-        let resolver = ShortLinkResolver::new(proxy.as_deref())
-            .map_err(|e| anyhow::anyhow!("short-link resolver: {e}"))?;
+        let resolver = match opts.resolver {
+            Some(r) => r,
+            None => ShortLinkResolver::new(proxy.as_deref())
+                .map_err(|e| anyhow::anyhow!("short-link resolver: {e}"))?,
+        };
         let mut notifiers = opts.notifiers.unwrap_or_default();
         if let Some(dir) = config.delivery_log_dir.clone() {
             notifiers = notifiers.with_fallback(Arc::new(FileNotifier::new(PathBuf::from(dir))));
+        }
+        let telegram = config
+            .telegram
+            .as_ref()
+            .map(|tg| crate::bots::telegram::client(tg, tuning.telegram_limits));
+        if let Some(bot) = &telegram
+            && !notifiers.has("telegram")
+        {
+            notifiers = notifiers.with(
+                "telegram",
+                Arc::new(crate::bots::telegram::notifier::TelegramNotifier::new(
+                    bot.clone(),
+                    config.amazon_affiliate_tag.clone(),
+                )),
+            );
         }
         let rules = Rules {
             step_pct: config.alert_step_pct,
@@ -171,6 +200,7 @@ impl App {
             rules,
             tuning,
             redis,
+            telegram,
         }))
     }
 }

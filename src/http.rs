@@ -65,13 +65,19 @@ async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     )
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves until `shutdown` resolves; `extra` adds routes (the Telegram
+/// webhook).
 pub async fn serve(
     app: Arc<App>,
     listener: tokio::net::TcpListener,
+    extra: Option<Router>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router(app))
+    let mut routes = router(app);
+    if let Some(extra) = extra {
+        routes = routes.merge(extra);
+    }
+    axum::serve(listener, routes)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| anyhow::anyhow!("HTTP server stopped: {e}"))

@@ -202,6 +202,59 @@ keys! {
     EmailOff => "email.off",
 
     ChartNoHistory => "chart.no_history",
+
+    CmdStart => "cmd.start",
+    CmdHelp => "cmd.help",
+    CmdTrack => "cmd.track",
+    CmdList => "cmd.list",
+    CmdUntrack => "cmd.untrack",
+    CmdHistory => "cmd.history",
+    CmdEmail => "cmd.email",
+    CmdLang => "cmd.lang",
+    CmdSettings => "cmd.settings",
+
+    ChatResumed => "chat.resumed",
+    ChatNoPrice => "chat.no_price",
+    ChatTargetAny => "chat.target_any",
+    ChatTargetStock => "chat.target_stock",
+    /// `%{percent}`, `%{price}`
+    ChatTargetPercent => "chat.target_percent",
+    /// `%{n}`, `%{title}`, `%{price}`, `%{target}`
+    ChatListItem => "chat.list_item",
+    /// `%{current}`, `%{min}`, `%{max}`, `%{average}`
+    ChatHistoryStats => "chat.history_stats",
+    ChatHistoryUsage => "chat.history_usage",
+    ChatUntrackUsage => "chat.untrack_usage",
+    ChatTrackUsage => "chat.track_usage",
+    ChatLangUnknown => "chat.lang_unknown",
+    ChatAdminsOnly => "chat.admins_only",
+    ChatAdminsOnlySettings => "chat.admins_only_settings",
+    ChatNotForYou => "chat.not_for_you",
+    ChatExpired => "chat.expired",
+    ChatStateOn => "chat.state_on",
+    ChatStateOff => "chat.state_off",
+    /// `%{state}`
+    ChatSettingsStock => "chat.settings_stock",
+    /// `%{state}`
+    ChatSettingsUsed => "chat.settings_used",
+    /// `%{cap}`
+    ChatSettingsCap => "chat.settings_cap",
+    /// `%{who}`
+    ChatSettingsGroup => "chat.settings_group",
+    ChatWhoAdmins => "chat.who_admins",
+    ChatWhoEveryone => "chat.who_everyone",
+    /// `%{store}`
+    ChatUnknownStore => "chat.unknown_store",
+    ChatBadLink => "chat.bad_link",
+    ChatShortLink => "chat.short_link",
+    /// `%{currency}`
+    ChatTargetCurrency => "chat.target_currency",
+    ChatTargetPercentRange => "chat.target_percent_range",
+    ChatTargetPositive => "chat.target_positive",
+    ChatProductGone => "chat.product_gone",
+    ChatNoSuchWatch => "chat.no_such_watch",
+    ChatSnoozeDone => "chat.snooze_done",
+    ChatNotTracking => "chat.not_tracking",
 }
 
 #[cfg(test)]
@@ -265,6 +318,7 @@ mod tests {
             Key::ButtonDrop5,
             Key::ButtonDrop10,
             Key::ButtonDrop20,
+            Key::ChatTargetPercent,
         ];
         for locale in &LOCALES[1..] {
             for key in Key::ALL.iter().filter(|k| !same_everywhere.contains(k)) {

@@ -5,6 +5,7 @@
 
 pub mod amazon;
 pub mod app;
+pub mod bots;
 pub mod cache;
 pub mod cli;
 pub mod config;

@@ -60,15 +60,30 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("while listening on port {port} (PORT)"))?;
     tracing::info!(port, mode = ?crate::app::mode(&app.config).ok(), "pricewatch is running");
+    let telegram = match app.config.telegram {
+        Some(_) => Some(crate::bots::telegram::start(app.clone(), stop.clone()).await?),
+        None => {
+            tracing::info!("TELEGRAM_BOT_TOKEN is not set: no Telegram bot");
+            None
+        }
+    };
+    let (routes, bot) = match telegram {
+        Some(s) => (s.router, Some(s.task)),
+        None => (None, None),
+    };
     let http = tokio::spawn(crate::http::serve(
         app.clone(),
         listener,
+        routes,
         wait(stop.clone()),
     ));
     let cron = tokio::spawn(sweep::cron_loop(app.clone(), stop.clone()));
     let workers = jobs::run_workers(app.clone(), &worker_name("run"), wait(stop.clone())).await;
     let _ = cron.await;
     let _ = http.await;
+    if let Some(bot) = bot {
+        let _ = bot.await;
+    }
     workers
 }
 

@@ -82,6 +82,11 @@ impl Notifiers {
         self
     }
 
+    /// A notifier of its own (not the fallback) serves `channel`.
+    pub fn has(&self, channel: &str) -> bool {
+        self.by_channel.contains_key(channel)
+    }
+
     pub fn get(&self, channel: &str) -> Option<Arc<dyn Notifier>> {
         self.by_channel
             .get(channel)

@@ -2,6 +2,7 @@
 //! Platform adapters translate chat into these calls; nothing here knows
 //! Telegram or Discord.
 
+pub mod chat;
 pub mod history;
 
 use chrono::Utc;
@@ -307,7 +308,7 @@ pub async fn track(
         .map(|m| Money::from_minor(m, currency));
     let watch = upsert_watch(
         app,
-        user.id,
+        &user,
         product.id,
         destination.id,
         &parsed,
@@ -342,7 +343,7 @@ fn target_columns(
 
 async fn upsert_watch(
     app: &App,
-    user_id: i64,
+    user: &users::Model,
     product_id: i64,
     destination_id: i64,
     target: &Target,
@@ -352,6 +353,7 @@ async fn upsert_watch(
     let now = Utc::now();
     let (kind, minor, percent) = target_columns(target, reference);
     let reference_minor = reference.map(|m| m.minor());
+    let user_id = user.id;
     if let Some(w) = existing {
         let mut m: watches::ActiveModel = w.into();
         m.target_kind = Set(kind.into());
@@ -371,8 +373,8 @@ async fn upsert_watch(
         target_percent: Set(percent),
         reference_minor: Set(reference_minor),
         state: Set("armed".into()),
-        back_in_stock: Set(true),
-        allow_used: Set(false),
+        back_in_stock: Set(user.back_in_stock_alerts),
+        allow_used: Set(user.allow_used),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -392,7 +394,7 @@ async fn upsert_watch(
                 .ok_or(TrackError::NoSuchWatch)?;
             Box::pin(upsert_watch(
                 app,
-                user_id,
+                user,
                 product_id,
                 destination_id,
                 target,
@@ -485,9 +487,10 @@ pub async fn set_target(
     let reference = product
         .last_price_minor
         .map(|m| Money::from_minor(m, currency));
+    let user = ensure_user(app, who).await?;
     upsert_watch(
         app,
-        w.user_id,
+        &user,
         w.product_id,
         w.destination_id,
         &parsed,

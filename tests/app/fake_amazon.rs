@@ -46,6 +46,8 @@ pub struct Request {
 struct Inner {
     answers: HashMap<String, Answer>,
     requests: Vec<Request>,
+    /// Short-link code (`/d/5dF49o2`) → where it redirects.
+    short: HashMap<String, String>,
 }
 
 #[derive(Clone, Default)]
@@ -60,6 +62,7 @@ impl FakeAmazon {
         let app = Router::new()
             .route("/fetch", get(fetch))
             .route("/hop/{n}/{asin}", get(hop))
+            .route("/d/{code}", get(short_link))
             .with_state(fake.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         fake.addr = Some(listener.local_addr().unwrap());
@@ -78,6 +81,15 @@ impl FakeAmazon {
             .unwrap()
             .answers
             .insert(asin.to_string(), answer);
+    }
+
+    /// `amzn.eu/d/{code}` (reached through the resolver's connect-to) redirects to `to`.
+    pub fn short_link(&self, code: &str, to: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .short
+            .insert(code.to_string(), to.to_string());
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -120,6 +132,19 @@ async fn fetch(
     match answer {
         Some(a) => respond(&fake, &asin, a).await,
         None => (StatusCode::NOT_FOUND, "unknown asin").into_response(),
+    }
+}
+
+async fn short_link(
+    State(fake): State<FakeAmazon>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    record(&fake, &headers, format!("/d/{code}"));
+    let to = fake.inner.lock().unwrap().short.get(&code).cloned();
+    match to {
+        Some(to) => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]).into_response(),
+        None => (StatusCode::NOT_FOUND, "unknown short link").into_response(),
     }
 }
 

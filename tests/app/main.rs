@@ -6,9 +6,11 @@
 mod cli;
 mod deploy;
 mod fake_amazon;
+mod fake_telegram;
 mod fetch;
 mod migrate;
 mod ops;
 mod scale;
 mod support;
+mod telegram;
 mod tracking;

@@ -26,6 +26,7 @@ async fn health_readiness_and_metrics_report_what_happened() {
     tokio::spawn(pricewatch::http::serve(
         t.app.clone(),
         listener,
+        None,
         std::future::pending(),
     ));
 

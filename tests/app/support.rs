@@ -98,12 +98,25 @@ async fn spawn(
     tuning.spread = Duration::ZERO;
     tuning.confirm_delay = Duration::from_millis(300);
     tuning.outbox_sweep_every = Duration::from_millis(200);
+    // Tests send many messages to one chat at once; the fake has no limits.
+    tuning.telegram_limits = teloxide::adaptors::throttle::Limits {
+        messages_per_sec_chat: 1000,
+        messages_per_min_chat: 60_000,
+        messages_per_min_channel_or_supergroup: 60_000,
+        messages_per_sec_overall: 1000,
+    };
+    tuning.telegram_poll_timeout = Duration::from_secs(1);
     let sent = MemoryNotifier::default();
     let app = App::build(
         config,
         Options {
             notifiers: Some(Notifiers::default().with_fallback(Arc::new(sent.clone()))),
             tuning: Some(tuning),
+            resolver: Some(
+                pricewatch::amazon::url::ShortLinkResolver::new(None)
+                    .unwrap()
+                    .with_connect_to(fake.addr.unwrap()),
+            ),
         },
     )
     .await

@@ -48,7 +48,7 @@ macro_rules! count {
 
 /// Makes every product due and runs one sweep, as the cron would a few hours
 /// later (each call a later period, so the per-period job key is new).
-async fn sweep_later(t: &TestApp) -> usize {
+pub async fn sweep_later(t: &TestApp) -> usize {
     static HOURS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1);
     let later = Utc::now()
         + chrono::Duration::hours(HOURS.fetch_add(2, std::sync::atomic::Ordering::Relaxed));

@@ -13,6 +13,7 @@ pub struct Model {
     pub paused_at: Option<DateTimeUtc>,
     pub paused_reason: Option<String>,
     pub created_at: DateTimeUtc,
+    pub members_may_add: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

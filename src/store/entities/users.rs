@@ -17,6 +17,9 @@ pub struct Model {
     pub alerts_day: Option<Date>,
     pub alerts_today: i32,
     pub created_at: DateTimeUtc,
+    pub back_in_stock_alerts: bool,
+    pub allow_used: bool,
+    pub daily_cap: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,902 @@
+//! What the chat bots say, decided once for every platform: product cards,
+//! alerts, the watch list, settings and error replies, as plain localized
+//! text plus buttons that name an [`Action`]. Adapters escape the text for
+//! their markup, lay it out and turn actions into their callback ids.
+
+use chrono::{DateTime, Utc};
+
+use crate::amazon::url::UrlError;
+use crate::cache::CachedSnapshot;
+use crate::domain::target::TargetError;
+use crate::domain::{Currency, Marketplace, Money};
+use crate::i18n::{Key, format_money, t};
+use crate::notify::AlertPayload;
+use crate::store::entities::{products, users, watches};
+use crate::tracking::chat::Setting;
+use crate::tracking::{Stats, TrackError, WatchItem};
+
+/// Cards sent for one message, at most.
+pub const MAX_CARDS: usize = 5;
+/// Watches per `/list` page.
+pub const PAGE_SIZE: usize = 5;
+/// Daily alert caps `/settings` cycles through (0 = the instance default).
+pub const DAILY_CAPS: [i32; 5] = [0, 5, 10, 20, 50];
+
+/// The target a card's button sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    Drop5,
+    Drop10,
+    Drop20,
+    Any,
+    Stock,
+    Custom,
+}
+
+impl Preset {
+    fn code(self) -> &'static str {
+        match self {
+            Preset::Drop5 => "5",
+            Preset::Drop10 => "10",
+            Preset::Drop20 => "20",
+            Preset::Any => "a",
+            Preset::Stock => "s",
+            Preset::Custom => "c",
+        }
+    }
+
+    fn from_code(s: &str) -> Option<Preset> {
+        Some(match s {
+            "5" => Preset::Drop5,
+            "10" => Preset::Drop10,
+            "20" => Preset::Drop20,
+            "a" => Preset::Any,
+            "s" => Preset::Stock,
+            "c" => Preset::Custom,
+            _ => return None,
+        })
+    }
+
+    /// The percentage below the current price, for the three drop buttons.
+    pub fn percent(self) -> Option<u8> {
+        match self {
+            Preset::Drop5 => Some(5),
+            Preset::Drop10 => Some(10),
+            Preset::Drop20 => Some(20),
+            _ => None,
+        }
+    }
+}
+
+/// A `/settings` switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Toggle {
+    Stock,
+    Used,
+    Cap,
+    Group,
+}
+
+/// What a button does. Encoded into at most 64 bytes (Telegram's limit for
+/// callback data; Discord allows 100).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Set { product_id: i64, preset: Preset },
+    Chart { watch_id: i64 },
+    Edit { watch_id: i64 },
+    Pause { watch_id: i64 },
+    Resume { watch_id: i64 },
+    Remove { watch_id: i64 },
+    Snooze { watch_id: i64 },
+    Page { page: usize },
+    Lang { locale: String },
+    Toggle { setting: Toggle },
+}
+
+impl Action {
+    pub fn encode(&self) -> String {
+        match self {
+            Action::Set { product_id, preset } => format!("s:{product_id}:{}", preset.code()),
+            Action::Chart { watch_id } => format!("c:{watch_id}"),
+            Action::Edit { watch_id } => format!("e:{watch_id}"),
+            Action::Pause { watch_id } => format!("p:{watch_id}"),
+            Action::Resume { watch_id } => format!("r:{watch_id}"),
+            Action::Remove { watch_id } => format!("x:{watch_id}"),
+            Action::Snooze { watch_id } => format!("z:{watch_id}"),
+            Action::Page { page } => format!("l:{page}"),
+            Action::Lang { locale } => format!("g:{locale}"),
+            Action::Toggle { setting } => format!(
+                "o:{}",
+                match setting {
+                    Toggle::Stock => "s",
+                    Toggle::Used => "u",
+                    Toggle::Cap => "c",
+                    Toggle::Group => "g",
+                }
+            ),
+        }
+    }
+
+    /// The action behind callback data; `None` for anything we did not write.
+    pub fn decode(data: &str) -> Option<Action> {
+        let (tag, rest) = data.split_once(':')?;
+        let id = || rest.parse::<i64>().ok().filter(|v| *v > 0);
+        Some(match tag {
+            "s" => {
+                let (p, preset) = rest.split_once(':')?;
+                Action::Set {
+                    product_id: p.parse().ok().filter(|v: &i64| *v > 0)?,
+                    preset: Preset::from_code(preset)?,
+                }
+            }
+            "c" => Action::Chart { watch_id: id()? },
+            "e" => Action::Edit { watch_id: id()? },
+            "p" => Action::Pause { watch_id: id()? },
+            "r" => Action::Resume { watch_id: id()? },
+            "x" => Action::Remove { watch_id: id()? },
+            "z" => Action::Snooze { watch_id: id()? },
+            "l" => Action::Page {
+                page: rest.parse().ok().filter(|p| *p < 10_000)?,
+            },
+            "g" => Action::Lang {
+                locale: crate::i18n::LOCALES
+                    .iter()
+                    .find(|l| **l == rest)?
+                    .to_string(),
+            },
+            "o" => Action::Toggle {
+                setting: match rest {
+                    "s" => Toggle::Stock,
+                    "u" => Toggle::Used,
+                    "c" => Toggle::Cap,
+                    "g" => Toggle::Group,
+                    _ => return None,
+                },
+            },
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ButtonTarget {
+    Action(Action),
+    Url(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    pub label: String,
+    pub target: ButtonTarget,
+}
+
+impl Button {
+    pub fn action(label: String, action: Action) -> Button {
+        Button {
+            label,
+            target: ButtonTarget::Action(action),
+        }
+    }
+}
+
+/// A message as plain text: a title (shown bold where the platform can),
+/// lines under it, an optional picture and rows of buttons.
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    pub title: Option<String>,
+    /// The link the title leads to.
+    pub url: Option<String>,
+    pub lines: Vec<String>,
+    pub image_url: Option<String>,
+    pub buttons: Vec<Vec<Button>>,
+    /// For alerts: the product title, which the text refers to as
+    /// `%{title}` so the adapter can escape and shorten it to fit.
+    pub product_title: Option<String>,
+}
+
+impl View {
+    /// The title and lines with `%{title}` replaced by `render(product title)`;
+    /// `escape` is applied to our own text first.
+    pub fn render(
+        &self,
+        escape: impl Fn(&str) -> String,
+        render_title: impl Fn(&str) -> String,
+    ) -> (Option<String>, Vec<String>) {
+        let shown = self.product_title.as_deref().map(&render_title);
+        let fill = |s: &String| {
+            let e = escape(s);
+            match &shown {
+                Some(title) => e.replace("%{title}", title),
+                None => e,
+            }
+        };
+        (
+            self.title.as_ref().map(fill),
+            self.lines.iter().map(fill).collect(),
+        )
+    }
+}
+
+fn currency_of(code: &str) -> Currency {
+    Currency::parse(code).unwrap_or(Currency::USD)
+}
+
+fn money(locale: &str, minor: i64, currency: Currency) -> String {
+    format_money(Money::from_minor(minor, currency), locale)
+}
+
+/// The product page to open, with the operator's affiliate tag when set.
+pub fn buy_url(marketplace: &str, asin: &str, affiliate_tag: Option<&str>) -> String {
+    let host = Marketplace::from_name(marketplace)
+        .map(|m| m.host())
+        .unwrap_or_else(|| "www.amazon.com".into());
+    match affiliate_tag {
+        Some(tag) => format!("https://{host}/dp/{asin}?tag={tag}"),
+        None => format!("https://{host}/dp/{asin}"),
+    }
+}
+
+/// `title` cut to `max` characters at a word boundary, with "…".
+pub fn shorten(title: &str, max: usize) -> String {
+    let title = title.trim();
+    if title.chars().count() <= max {
+        return title.to_string();
+    }
+    let cut: String = title.chars().take(max.saturating_sub(1)).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > cut.len() / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end_matches([' ', ',', '-', '–', '|']))
+}
+
+/// A signed percentage as `locale` writes it: `−12 %` in German, `-12%` in English.
+pub fn percent_change(locale: &str, old: i64, new: i64) -> String {
+    if old <= 0 {
+        return String::new();
+    }
+    let pct = (new - old) as f64 * 100.0 / old as f64;
+    let digits = if pct.abs() >= 10.0 { 0 } else { 1 };
+    let mut num = format!("{:.*}", digits, pct.abs());
+    if crate::i18n::supported(Some(locale)) != "en" {
+        num = num.replace('.', ",");
+    }
+    let sign = if pct < 0.0 { "−" } else { "+" };
+    match crate::i18n::supported(Some(locale)) {
+        "en" | "it" => format!("{sign}{num}%"),
+        _ => format!("{sign}{num} %"),
+    }
+}
+
+fn availability_text(locale: &str, availability: &str) -> Option<String> {
+    let key = match availability {
+        "in_stock" => Key::ProductInStock,
+        "out_of_stock" => Key::ProductOutOfStock,
+        "unavailable" => Key::ProductUnavailable,
+        "only_other_sellers" => Key::ProductOtherSellersOnly,
+        _ => return None,
+    };
+    Some(t(locale, key, &[]))
+}
+
+/// The title to show for a product we may not have read yet.
+pub fn title_of(product: &products::Model, snapshot: Option<&CachedSnapshot>) -> String {
+    snapshot
+        .map(|s| s.title.clone())
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| product.title.clone().filter(|s| !s.trim().is_empty()))
+        .unwrap_or_else(|| format!("{} ({})", product.asin, product.marketplace))
+}
+
+/// The card for a pasted link: what the product costs now and buttons to
+/// pick a target.
+pub fn card(
+    locale: &str,
+    product: &products::Model,
+    snapshot: Option<&CachedSnapshot>,
+    lowest_seen: Option<i64>,
+    affiliate_tag: Option<&str>,
+) -> View {
+    let currency = currency_of(&product.currency);
+    let price = snapshot.and_then(|s| s.price_minor);
+    let mut lines = Vec::new();
+    match price {
+        Some(p) => lines.push(t(
+            locale,
+            Key::ProductPrice,
+            &[("price", &money(locale, p, currency))],
+        )),
+        None => lines.push(t(locale, Key::ChatNoPrice, &[])),
+    }
+    if let (Some(list), Some(p)) = (snapshot.and_then(|s| s.list_price_minor), price)
+        && list > p
+    {
+        lines.push(t(
+            locale,
+            Key::ProductListPrice,
+            &[("price", &money(locale, list, currency))],
+        ));
+    }
+    let availability = snapshot.map(|s| s.availability.as_str()).unwrap_or("");
+    if let Some(a) = availability_text(locale, availability) {
+        lines.push(a);
+    }
+    let lowest = match (lowest_seen, price) {
+        (Some(l), Some(p)) => Some(l.min(p)),
+        (l, p) => l.or(p),
+    };
+    if let Some(l) = lowest {
+        lines.push(t(
+            locale,
+            Key::ProductLowestSeen,
+            &[("price", &money(locale, l, currency))],
+        ));
+    }
+    let set = |preset| Action::Set {
+        product_id: product.id,
+        preset,
+    };
+    let mut buttons = Vec::new();
+    if let Some(p) = price {
+        let row = [
+            (Preset::Drop5, Key::ButtonDrop5),
+            (Preset::Drop10, Key::ButtonDrop10),
+            (Preset::Drop20, Key::ButtonDrop20),
+        ]
+        .into_iter()
+        .map(|(preset, key)| {
+            let pct = i64::from(preset.percent().unwrap_or(0));
+            let target = p - (p * pct + 50) / 100;
+            Button::action(
+                t(locale, key, &[("price", &money(locale, target, currency))]),
+                set(preset),
+            )
+        })
+        .collect();
+        buttons.push(row);
+    }
+    buttons.push(vec![
+        Button::action(t(locale, Key::ButtonAnyDrop, &[]), set(Preset::Any)),
+        Button::action(t(locale, Key::ButtonCustom, &[]), set(Preset::Custom)),
+    ]);
+    if matches!(availability, "out_of_stock" | "unavailable") {
+        buttons.push(vec![Button::action(
+            t(locale, Key::ButtonBackInStock, &[]),
+            set(Preset::Stock),
+        )]);
+    }
+    View {
+        title: Some(title_of(product, snapshot)),
+        url: Some(buy_url(&product.marketplace, &product.asin, affiliate_tag)),
+        lines,
+        image_url: snapshot
+            .and_then(|s| s.image_url.clone())
+            .or_else(|| product.image_url.clone()),
+        buttons,
+        product_title: None,
+    }
+}
+
+/// The target as a person reads it: `€11.69`, `−10 % (11,69 €)`, `any drop`.
+pub fn target_text(locale: &str, watch: &watches::Model, currency_code: &str) -> String {
+    let currency = currency_of(currency_code);
+    match (
+        watch.target_kind.as_str(),
+        watch.target_minor,
+        watch.target_percent,
+    ) {
+        ("price", Some(m), _) => money(locale, m, currency),
+        ("percent", Some(m), Some(pct)) => t(
+            locale,
+            Key::ChatTargetPercent,
+            &[
+                ("percent", &pct.to_string()),
+                ("price", &money(locale, m, currency)),
+            ],
+        ),
+        _ => t(locale, Key::ChatTargetAny, &[]),
+    }
+}
+
+/// The reply once a button or `/track` set a watch.
+pub fn confirmation(
+    locale: &str,
+    item: &WatchItem,
+    current_minor: Option<i64>,
+    preset: Option<Preset>,
+) -> String {
+    let title = shorten(&title_of(&item.product, None), 80);
+    let w = &item.watch;
+    if preset == Some(Preset::Stock) {
+        return t(locale, Key::WatchSetBackInStock, &[("title", &title)]);
+    }
+    match w.target_minor {
+        Some(target) => {
+            let target_text = target_text(locale, w, &item.product.currency);
+            if let Some(price) = current_minor
+                && price <= target
+            {
+                return t(
+                    locale,
+                    Key::WatchAlreadyBelow,
+                    &[
+                        ("title", &title),
+                        (
+                            "price",
+                            &money(locale, price, currency_of(&item.product.currency)),
+                        ),
+                        ("target", &target_text),
+                    ],
+                );
+            }
+            t(
+                locale,
+                Key::WatchSetTarget,
+                &[("title", &title), ("target", &target_text)],
+            )
+        }
+        None => t(locale, Key::WatchSetAnyDrop, &[("title", &title)]),
+    }
+}
+
+/// An alert as the person reads it, from the frozen outbox payload.
+pub fn alert(
+    locale: &str,
+    kind: &str,
+    p: &AlertPayload,
+    affiliate_tag: Option<&str>,
+    now: DateTime<Utc>,
+) -> View {
+    let _ = now;
+    let currency = currency_of(&p.currency);
+    let title = if p.title.trim().is_empty() {
+        format!("{} ({})", p.asin, p.marketplace)
+    } else {
+        p.title.clone()
+    };
+    let url = buy_url(&p.marketplace, &p.asin, affiliate_tag);
+    let mut lines = Vec::new();
+    let heading = match kind {
+        "back_in_stock" => {
+            let price = p
+                .new_price_minor
+                .map(|m| money(locale, m, currency))
+                .unwrap_or_default();
+            lines.push(t(
+                locale,
+                Key::AlertBackInStock,
+                &[("title", "%{title}"), ("price", &price)],
+            ));
+            None
+        }
+        "gone" => {
+            lines.push(t(locale, Key::AlertProductGone, &[("title", "%{title}")]));
+            None
+        }
+        "email_bouncing" => {
+            return View {
+                lines: vec![t(locale, Key::EmailOff, &[])],
+                ..View::default()
+            };
+        }
+        _ => {
+            if let (Some(old), Some(new)) = (p.old_price_minor, p.new_price_minor) {
+                lines.push(t(
+                    locale,
+                    Key::AlertPriceChange,
+                    &[
+                        ("old", &money(locale, old, currency)),
+                        ("new", &money(locale, new, currency)),
+                        ("change", &percent_change(locale, old, new)),
+                    ],
+                ));
+            }
+            if let Some(target) = p.target_minor {
+                lines.push(t(
+                    locale,
+                    Key::AlertTarget,
+                    &[("target", &money(locale, target, currency))],
+                ));
+            }
+            if p.lowest_90d {
+                lines.push(t(locale, Key::AlertLowest90Days, &[]));
+            }
+            Some(t(locale, Key::AlertPriceDrop, &[("title", "%{title}")]))
+        }
+    };
+    let mut buttons = vec![vec![Button {
+        label: t(locale, Key::ButtonBuy, &[]),
+        target: ButtonTarget::Url(url.clone()),
+    }]];
+    if let Some(watch_id) = p.watch_id
+        && kind != "gone"
+    {
+        buttons.push(vec![
+            Button::action(t(locale, Key::ButtonChart, &[]), Action::Chart { watch_id }),
+            Button::action(
+                t(locale, Key::ButtonSnooze, &[]),
+                Action::Snooze { watch_id },
+            ),
+            Button::action(t(locale, Key::ButtonStop, &[]), Action::Remove { watch_id }),
+        ]);
+    }
+    View {
+        title: heading,
+        url: Some(url),
+        lines,
+        image_url: p.image_url.clone(),
+        buttons,
+        product_title: Some(title),
+    }
+}
+
+/// One page of the watch list, with per-item buttons.
+pub fn list_page(locale: &str, items: &[WatchItem], page: usize) -> View {
+    if items.is_empty() {
+        return View {
+            lines: vec![t(locale, Key::ListEmpty, &[])],
+            ..View::default()
+        };
+    }
+    let pages = items.len().div_ceil(PAGE_SIZE);
+    let page = page.min(pages - 1);
+    let mut lines = vec![t(
+        locale,
+        Key::ListHeader,
+        &[("count", &items.len().to_string())],
+    )];
+    let mut buttons = Vec::new();
+    for (i, item) in items
+        .iter()
+        .enumerate()
+        .skip(page * PAGE_SIZE)
+        .take(PAGE_SIZE)
+    {
+        let n = (i + 1).to_string();
+        let currency = currency_of(&item.product.currency);
+        let price = item
+            .product
+            .last_price_minor
+            .map(|m| money(locale, m, currency))
+            .unwrap_or_else(|| t(locale, Key::ChatNoPrice, &[]));
+        let mut title = shorten(&title_of(&item.product, None), 60);
+        if item.watch.state == "paused" {
+            title = format!("{title} {}", t(locale, Key::ListPausedTag, &[]));
+        }
+        lines.push(t(
+            locale,
+            Key::ChatListItem,
+            &[
+                ("n", &n),
+                ("title", &title),
+                ("price", &price),
+                (
+                    "target",
+                    &target_text(locale, &item.watch, &item.product.currency),
+                ),
+            ],
+        ));
+        let watch_id = item.watch.id;
+        let (pause_key, pause) = if item.watch.state == "paused" {
+            (Key::ButtonResume, Action::Resume { watch_id })
+        } else {
+            (Key::ButtonPause, Action::Pause { watch_id })
+        };
+        let label = |key| format!("{n} · {}", t(locale, key, &[]));
+        buttons.push(vec![
+            Button::action(label(Key::ButtonChart), Action::Chart { watch_id }),
+            Button::action(label(Key::ButtonEditTarget), Action::Edit { watch_id }),
+            Button::action(label(pause_key), pause),
+            Button::action(label(Key::ButtonRemove), Action::Remove { watch_id }),
+        ]);
+    }
+    if pages > 1 {
+        lines.push(t(
+            locale,
+            Key::ListPage,
+            &[
+                ("page", &(page + 1).to_string()),
+                ("pages", &pages.to_string()),
+            ],
+        ));
+        let mut nav = Vec::new();
+        if page > 0 {
+            nav.push(Button::action(
+                t(locale, Key::ButtonPrevious, &[]),
+                Action::Page { page: page - 1 },
+            ));
+        }
+        if page + 1 < pages {
+            nav.push(Button::action(
+                t(locale, Key::ButtonNext, &[]),
+                Action::Page { page: page + 1 },
+            ));
+        }
+        buttons.push(nav);
+    }
+    View {
+        lines,
+        buttons,
+        ..View::default()
+    }
+}
+
+/// The caption under a price chart.
+pub fn history_caption(locale: &str, title: &str, currency_code: &str, stats: &Stats) -> View {
+    let currency = currency_of(currency_code);
+    let m = |v: Option<i64>| v.map(|v| money(locale, v, currency)).unwrap_or("–".into());
+    let lines = if stats.current.is_none() && stats.min.is_none() {
+        vec![t(locale, Key::ChartNoHistory, &[])]
+    } else {
+        vec![t(
+            locale,
+            Key::ChatHistoryStats,
+            &[
+                ("current", &m(stats.current)),
+                ("min", &m(stats.min)),
+                ("max", &m(stats.max)),
+                ("average", &m(stats.average)),
+            ],
+        )]
+    };
+    View {
+        title: Some(title.to_string()),
+        lines,
+        ..View::default()
+    }
+}
+
+/// `/settings`: the person's switches, and in a group the members rule.
+pub fn settings(locale: &str, user: &users::Model, group_members_may_add: Option<bool>) -> View {
+    let state = |on: bool| {
+        t(
+            locale,
+            if on {
+                Key::ChatStateOn
+            } else {
+                Key::ChatStateOff
+            },
+            &[],
+        )
+    };
+    let cap = match user.daily_cap {
+        Some(c) if c > 0 => c.to_string(),
+        _ => "–".to_string(),
+    };
+    let language = t(locale, Key::LangName, &[]);
+    let mut lines = vec![
+        t(locale, Key::SettingsLanguage, &[("language", &language)]),
+        t(
+            locale,
+            Key::SettingsEmail,
+            &[(
+                "email",
+                &match (&user.email, user.email_verified_at) {
+                    (Some(e), Some(_)) => e.clone(),
+                    _ => t(locale, Key::SettingsEmailNone, &[]),
+                },
+            )],
+        ),
+    ];
+    let stock = t(
+        locale,
+        Key::ChatSettingsStock,
+        &[("state", &state(user.back_in_stock_alerts))],
+    );
+    let used = t(
+        locale,
+        Key::ChatSettingsUsed,
+        &[("state", &state(user.allow_used))],
+    );
+    let cap = t(locale, Key::ChatSettingsCap, &[("cap", &cap)]);
+    lines.extend([stock.clone(), used.clone(), cap.clone()]);
+    let mut buttons = vec![
+        vec![Button::action(
+            stock,
+            Action::Toggle {
+                setting: Toggle::Stock,
+            },
+        )],
+        vec![Button::action(
+            used,
+            Action::Toggle {
+                setting: Toggle::Used,
+            },
+        )],
+        vec![Button::action(
+            cap,
+            Action::Toggle {
+                setting: Toggle::Cap,
+            },
+        )],
+    ];
+    if let Some(open) = group_members_may_add {
+        let who = t(
+            locale,
+            if open {
+                Key::ChatWhoEveryone
+            } else {
+                Key::ChatWhoAdmins
+            },
+            &[],
+        );
+        let line = t(locale, Key::ChatSettingsGroup, &[("who", &who)]);
+        lines.push(line.clone());
+        buttons.push(vec![Button::action(
+            line,
+            Action::Toggle {
+                setting: Toggle::Group,
+            },
+        )]);
+    }
+    buttons.push(vec![Button::action(
+        t(locale, Key::SettingsChangeLanguage, &[]),
+        Action::Lang {
+            locale: String::new(),
+        },
+    )]);
+    View {
+        title: Some(t(locale, Key::SettingsTitle, &[])),
+        lines,
+        buttons,
+        ..View::default()
+    }
+}
+
+/// The change a `/settings` switch makes for this person; `None` for the
+/// group switch, which belongs to the chat.
+pub fn toggled(user: &users::Model, toggle: Toggle) -> Option<Setting> {
+    Some(match toggle {
+        Toggle::Stock => Setting::BackInStock(!user.back_in_stock_alerts),
+        Toggle::Used => Setting::AllowUsed(!user.allow_used),
+        Toggle::Cap => Setting::DailyCap(next_cap(user.daily_cap)),
+        Toggle::Group => return None,
+    })
+}
+
+/// The next daily cap after `current` in [`DAILY_CAPS`].
+pub fn next_cap(current: Option<i32>) -> Option<i32> {
+    let now = current.unwrap_or(0);
+    let i = DAILY_CAPS.iter().position(|c| *c == now).unwrap_or(0);
+    let next = DAILY_CAPS[(i + 1) % DAILY_CAPS.len()];
+    (next > 0).then_some(next)
+}
+
+/// Buttons to pick a language, each in its own language.
+pub fn language_buttons() -> Vec<Vec<Button>> {
+    vec![
+        crate::i18n::LOCALES
+            .iter()
+            .map(|l| {
+                Button::action(
+                    t(l, Key::LangName, &[]),
+                    Action::Lang {
+                        locale: l.to_string(),
+                    },
+                )
+            })
+            .collect(),
+    ]
+}
+
+/// `/start`: the welcome and the three-line how-to.
+pub fn welcome(locale: &str) -> String {
+    [
+        Key::StartWelcome,
+        Key::StartHowto1,
+        Key::StartHowto2,
+        Key::StartHowto3,
+    ]
+    .iter()
+    .map(|k| t(locale, *k, &[]))
+    .collect::<Vec<_>>()
+    .join("\n")
+}
+
+/// A short, localized reply for a failed use-case; never internal details.
+pub fn error_text(locale: &str, e: &TrackError) -> String {
+    match e {
+        TrackError::Url(u) => url_error_text(locale, u),
+        TrackError::Target(te) => target_error_text(locale, te),
+        TrackError::TooManyWatches { limit } => t(
+            locale,
+            Key::ErrorWatchLimit,
+            &[("limit", &limit.to_string())],
+        ),
+        TrackError::ProductGone => t(locale, Key::ChatProductGone, &[]),
+        TrackError::NoSuchWatch => t(locale, Key::ChatNoSuchWatch, &[]),
+        TrackError::Internal(err) => {
+            tracing::error!(error = %err, "a chat request failed");
+            t(locale, Key::ErrorGeneric, &[])
+        }
+    }
+}
+
+pub fn url_error_text(locale: &str, e: &UrlError) -> String {
+    match e {
+        UrlError::NotALink | UrlError::UnsupportedScheme | UrlError::UnsafeLink(_) => {
+            t(locale, Key::ErrorNotAmazonLink, &[])
+        }
+        UrlError::NotAmazon => t(locale, Key::ErrorNotAmazonLink, &[]),
+        UrlError::UnknownMarketplace(store) => {
+            t(locale, Key::ChatUnknownStore, &[("store", store)])
+        }
+        UrlError::NotAProduct(_) => t(locale, Key::ErrorNotAProduct, &[]),
+        UrlError::BadAsin => t(locale, Key::ChatBadLink, &[]),
+        UrlError::RedirectLeftAmazon
+        | UrlError::TooManyRedirects
+        | UrlError::ShortLinkFailed(_) => t(locale, Key::ChatShortLink, &[]),
+    }
+}
+
+pub fn target_error_text(locale: &str, e: &TargetError) -> String {
+    match e {
+        TargetError::WrongCurrency { expected, .. } => t(
+            locale,
+            Key::ChatTargetCurrency,
+            &[("currency", expected.code())],
+        ),
+        TargetError::PercentOutOfRange => t(locale, Key::ChatTargetPercentRange, &[]),
+        TargetError::NotPositive => t(locale, Key::ChatTargetPositive, &[]),
+        _ => t(locale, Key::ErrorBadTarget, &[]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_survive_the_round_trip_and_fit_telegram() {
+        let all = [
+            Action::Set {
+                product_id: i64::MAX,
+                preset: Preset::Drop10,
+            },
+            Action::Set {
+                product_id: 7,
+                preset: Preset::Custom,
+            },
+            Action::Chart { watch_id: 1 },
+            Action::Edit { watch_id: 2 },
+            Action::Pause { watch_id: 3 },
+            Action::Resume { watch_id: 4 },
+            Action::Remove { watch_id: 5 },
+            Action::Snooze { watch_id: 6 },
+            Action::Page { page: 3 },
+            Action::Lang {
+                locale: "de".into(),
+            },
+            Action::Toggle {
+                setting: Toggle::Group,
+            },
+        ];
+        for a in all {
+            let data = a.encode();
+            assert!(data.len() <= 64, "{data}");
+            assert_eq!(Action::decode(&data), Some(a));
+        }
+        for junk in ["", "s:1", "s:x:10", "c:-1", "c:0", "g:xx", "q:1", "l:99999"] {
+            assert_eq!(Action::decode(junk), None, "{junk}");
+        }
+    }
+
+    #[test]
+    fn titles_are_cut_at_words_and_changes_read_per_language() {
+        assert_eq!(shorten("Short", 10), "Short");
+        let long = "Salcar Organizer with a very long description, made of wood";
+        let s = shorten(long, 30);
+        assert!(s.chars().count() <= 30, "{s}");
+        assert!(s.ends_with('…'));
+        assert_eq!(percent_change("en", 1299, 1099), "−15%");
+        assert_eq!(percent_change("de", 1000, 950), "−5,0 %");
+        assert_eq!(percent_change("en", 1000, 1100), "+10%");
+    }
+
+    #[test]
+    fn the_cap_cycles_through_the_choices() {
+        assert_eq!(next_cap(None), Some(5));
+        assert_eq!(next_cap(Some(5)), Some(10));
+        assert_eq!(next_cap(Some(50)), None);
+    }
+}

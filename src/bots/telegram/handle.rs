@@ -1,0 +1,1025 @@
+//! Updates in, replies out: messages with links become product cards,
+//! commands and button taps become use-case calls, and every failure becomes
+//! a short reply in the person's language.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use dashmap::DashMap;
+use teloxide::RequestError;
+use teloxide::payloads::{
+    AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters, SendPhotoSetters,
+};
+use teloxide::prelude::*;
+use teloxide::requests::Request;
+use teloxide::types::{
+    CallbackQuery, ChatMemberUpdated, InputFile, Me, Message, MessageEntityKind, MessageId,
+    ParseMode, Update, UpdateKind, User,
+};
+
+use super::TgBot;
+use super::render::{CAPTION_MAX, MESSAGE_MAX, html, keyboard};
+use crate::amazon::url::{self, Link, UrlError};
+use crate::app::App;
+use crate::bots::core::{self, Action, MAX_CARDS, Preset, View};
+use crate::bots::dialogue::{Dialogues, Pending};
+use crate::i18n::{Key, t};
+use crate::notify::chart::{ChartInput, render_png};
+use crate::store::entities::products;
+use crate::tracking::{
+    self, DestinationKind, DestinationRef, Identity, Platform, TrackError, chat as tchat,
+};
+
+pub struct Telegram {
+    app: Arc<App>,
+    bot: TgBot,
+    username: String,
+    dialogues: Dialogues,
+    /// One update at a time per chat, so a reply to "Custom…" is read after
+    /// the tap that asked for it.
+    chats: DashMap<i64, Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// Who sent a message or tapped a button, and where.
+struct Ctx {
+    chat: ChatId,
+    kind: ChatKind,
+    who: Option<Identity>,
+    locale: String,
+    /// Sent on behalf of the chat itself (an anonymous group admin).
+    as_chat: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChatKind {
+    Private,
+    Group,
+    Channel,
+}
+
+impl Ctx {
+    fn destination(&self) -> DestinationRef {
+        DestinationRef {
+            kind: DestinationKind::TelegramChat,
+            address: self.chat.0.to_string(),
+        }
+    }
+
+    fn dialogue_key(&self) -> Option<String> {
+        self.who
+            .as_ref()
+            .map(|w| format!("tg:{}:{}", self.chat.0, w.user_id))
+    }
+}
+
+fn identity(u: &User) -> Identity {
+    Identity {
+        platform: Platform::Telegram,
+        user_id: u.id.0.to_string(),
+        display_name: Some(u.first_name.clone()),
+        locale: u.language_code.clone(),
+    }
+}
+
+/// The links in a message: in its text or caption, and behind `text_link`
+/// entities (whose visible text is something else).
+fn links_in(m: &Message) -> Vec<String> {
+    let text = m.text().or(m.caption()).unwrap_or_default();
+    let mut links = url::find_links(text);
+    let entities = m.entities().or(m.caption_entities()).unwrap_or_default();
+    for e in entities {
+        if let MessageEntityKind::TextLink { url } = &e.kind {
+            let u = url.to_string();
+            if !links.contains(&u) {
+                links.push(u);
+            }
+        }
+    }
+    links
+}
+
+/// Whether a link is Amazon's business at all (a product, or an Amazon page
+/// we must explain we cannot track), as opposed to any other website.
+fn is_amazonish(link: &str) -> bool {
+    !matches!(
+        url::parse(link),
+        Err(UrlError::NotAmazon
+            | UrlError::NotALink
+            | UrlError::UnsupportedScheme
+            | UrlError::UnsafeLink(_))
+    )
+}
+
+enum Command<'a> {
+    /// `/name args`, addressed to us (or to no bot in particular).
+    Ours(String, &'a str),
+    /// `/name@OtherBot`: not for us.
+    Other,
+}
+
+fn parse_command<'a>(text: &'a str, username: &str) -> Option<Command<'a>> {
+    let rest = text.strip_prefix('/')?;
+    let (head, args) = rest
+        .split_once(char::is_whitespace)
+        .map(|(h, a)| (h, a.trim()))
+        .unwrap_or((rest, ""));
+    let (name, target) = match head.split_once('@') {
+        Some((n, bot)) => (n, Some(bot)),
+        None => (head, None),
+    };
+    if name.is_empty() {
+        return None;
+    }
+    match target {
+        Some(bot) if !bot.eq_ignore_ascii_case(username) => Some(Command::Other),
+        _ => Some(Command::Ours(name.to_ascii_lowercase(), args)),
+    }
+}
+
+impl Telegram {
+    pub fn new(app: Arc<App>, bot: TgBot, me: &Me, dialogues: Dialogues) -> Telegram {
+        Telegram {
+            app,
+            bot,
+            username: me.user.username.clone().unwrap_or_default(),
+            dialogues,
+            chats: DashMap::new(),
+        }
+    }
+
+    pub async fn handle(&self, update: Update) {
+        let chat = update.chat().map(|c| c.id.0);
+        let lock = chat.map(|id| self.chats.entry(id).or_default().clone());
+        let _guard = match &lock {
+            Some(l) => Some(l.lock().await),
+            None => None,
+        };
+        match update.kind {
+            UpdateKind::Message(m) | UpdateKind::ChannelPost(m) => self.on_message(m).await,
+            UpdateKind::CallbackQuery(q) => self.on_callback(q).await,
+            UpdateKind::MyChatMember(u) => self.on_membership(u).await,
+            _ => {}
+        }
+        drop(_guard);
+        if let (Some(id), Some(l)) = (chat, lock)
+            && Arc::strong_count(&l) <= 2
+        {
+            self.chats.remove_if(&id, |_, v| Arc::strong_count(v) <= 2);
+        }
+    }
+
+    async fn context(&self, chat: &teloxide::types::Chat, from: Option<&User>) -> Ctx {
+        let kind = if chat.is_private() {
+            ChatKind::Private
+        } else if chat.is_channel() {
+            ChatKind::Channel
+        } else {
+            ChatKind::Group
+        };
+        let who = from.filter(|u| !u.is_bot).map(identity);
+        let locale = match &who {
+            Some(w) => match tracking::ensure_user(&self.app, w).await {
+                Ok(u) => u.locale,
+                Err(_) => crate::i18n::supported(w.locale.as_deref()).to_string(),
+            },
+            None => "en".to_string(),
+        };
+        Ctx {
+            chat: chat.id,
+            kind,
+            who,
+            locale: crate::i18n::supported(Some(&locale)).to_string(),
+            as_chat: false,
+        }
+    }
+
+    async fn on_message(&self, m: Message) {
+        if let Some(new) = m.migrate_to_chat_id() {
+            let moved = tchat::move_chat(
+                &self.app,
+                DestinationKind::TelegramChat,
+                &m.chat.id.0.to_string(),
+                &new.0.to_string(),
+            )
+            .await;
+            if let Err(e) = moved {
+                tracing::error!(error = %e, "could not move a migrated group's watches");
+            }
+            return;
+        }
+        if m.from.as_ref().is_some_and(|u| u.is_bot)
+            && m.sender_chat.as_ref().map(|c| c.id) != Some(m.chat.id)
+        {
+            return;
+        }
+        let mut ctx = self.context(&m.chat, m.from.as_ref()).await;
+        ctx.as_chat = m.sender_chat.as_ref().is_some_and(|c| c.id == m.chat.id);
+        let text = m
+            .text()
+            .or(m.caption())
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        if text.starts_with('/') {
+            match parse_command(&text, &self.username) {
+                Some(Command::Ours(name, args)) => {
+                    let addressed = text
+                        .split_whitespace()
+                        .next()
+                        .is_some_and(|h| h.contains('@'));
+                    return self.command(&ctx, &name, args, addressed).await;
+                }
+                Some(Command::Other) => return,
+                None => {}
+            }
+        }
+        let links: Vec<String> = links_in(&m);
+        let amazon: Vec<&String> = links.iter().filter(|l| is_amazonish(l)).collect();
+        if amazon.is_empty() {
+            if ctx.kind != ChatKind::Private {
+                // Chatter in a group or channel is not for us.
+                return;
+            }
+            if let Some(key) = ctx.dialogue_key()
+                && let Some(pending) = self.dialogues.take(&key).await
+            {
+                return self.answer_dialogue(&ctx, pending, &text).await;
+            }
+            let reply = if links.is_empty() {
+                t(&ctx.locale, Key::Help, &[])
+            } else {
+                t(&ctx.locale, Key::ErrorNotAmazonLink, &[])
+            };
+            return self.say(&ctx, &reply).await;
+        }
+        if let Some(key) = ctx.dialogue_key() {
+            self.dialogues.cancel(&key).await;
+        }
+        for link in amazon.iter().take(MAX_CARDS) {
+            self.card_for(&ctx, link).await;
+        }
+        if amazon.len() > MAX_CARDS {
+            let text = t(
+                &ctx.locale,
+                Key::ErrorTooManyLinks,
+                &[("max", &MAX_CARDS.to_string())],
+            );
+            self.say(&ctx, &text).await;
+        }
+    }
+
+    async fn on_membership(&self, u: ChatMemberUpdated) {
+        if !u.chat.is_private() {
+            return;
+        }
+        let address = u.chat.id.0.to_string();
+        let r = if u.new_chat_member.kind.is_present() {
+            tchat::unpause_destination(&self.app, DestinationKind::TelegramChat, &address)
+                .await
+                .map(|_| ())
+        } else {
+            // The person blocked the bot: stop sending until they come back.
+            match tchat::destination(&self.app, DestinationKind::TelegramChat, &address).await {
+                Ok(Some(d)) => crate::jobs::deliver::pause_destination(&self.app, d.id, "blocked")
+                    .await
+                    .map_err(TrackError::Internal),
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
+            }
+        };
+        if let Err(e) = r {
+            tracing::error!(error = %e, "could not record a chat membership change");
+        }
+    }
+
+    /// May this sender add watches for this chat?
+    async fn may_add(&self, ctx: &Ctx) -> bool {
+        if ctx.kind == ChatKind::Private || ctx.as_chat {
+            return true;
+        }
+        let Some(who) = &ctx.who else { return false };
+        if let Ok(Some(d)) = tchat::destination(
+            &self.app,
+            DestinationKind::TelegramChat,
+            &ctx.chat.0.to_string(),
+        )
+        .await
+            && d.members_may_add
+        {
+            return true;
+        }
+        self.is_admin(ctx.chat, who).await
+    }
+
+    async fn is_admin(&self, chat: ChatId, who: &Identity) -> bool {
+        let Ok(id) = who.user_id.parse::<u64>() else {
+            return false;
+        };
+        match self.bot.get_chat_member(chat, UserId(id)).await {
+            Ok(member) => member.is_privileged(),
+            Err(e) => {
+                tracing::warn!(error = %super::redact(&e.to_string()), "could not check a member's rights");
+                false
+            }
+        }
+    }
+
+    async fn card_for(&self, ctx: &Ctx, link: &str) {
+        let app = &self.app;
+        let pref = match url::parse(link) {
+            Ok(Link::Product(p)) => p,
+            Ok(Link::ShortLink(_)) => match app.resolver.resolve(link).await {
+                Ok(p) => p,
+                Err(e) => return self.say(ctx, &core::url_error_text(&ctx.locale, &e)).await,
+            },
+            Err(e) => return self.say(ctx, &core::url_error_text(&ctx.locale, &e)).await,
+        };
+        let product = match tracking::ensure_product(app, &pref).await {
+            Ok(p) => p,
+            Err(e) => return self.say(ctx, &core::error_text(&ctx.locale, &e)).await,
+        };
+        if product.gone_at.is_some() {
+            return self
+                .say(ctx, &t(&ctx.locale, Key::ChatProductGone, &[]))
+                .await;
+        }
+        let (product, snapshot, problem) = match tracking::current(app, &product).await {
+            Ok(r) => r,
+            Err(e) => return self.say(ctx, &core::error_text(&ctx.locale, &e)).await,
+        };
+        if snapshot.is_none() && problem.is_some() {
+            // Amazon is blocking us right now: keep a watch (any drop) for
+            // the person and try later.
+            if let Some(who) = &ctx.who
+                && self.may_add(ctx).await
+            {
+                let url = pref.canonical_url();
+                if let Err(e) = tracking::track(app, who, &ctx.destination(), &url, None).await {
+                    return self.say(ctx, &core::error_text(&ctx.locale, &e)).await;
+                }
+            }
+            return self
+                .say(ctx, &t(&ctx.locale, Key::ErrorAmazonBlocked, &[]))
+                .await;
+        }
+        let lowest = tchat::lowest_seen(app, product.id).await.ok().flatten();
+        let view = core::card(
+            &ctx.locale,
+            &product,
+            snapshot.as_ref(),
+            lowest,
+            app.config.amazon_affiliate_tag.as_deref(),
+        );
+        self.send_view(ctx.chat, &view).await;
+    }
+
+    async fn command(&self, ctx: &Ctx, name: &str, args: &str, addressed: bool) {
+        let l = ctx.locale.as_str();
+        let Some(who) = ctx.who.clone() else {
+            return;
+        };
+        match name {
+            "start" => {
+                let mut text = core::welcome(l);
+                if ctx.kind == ChatKind::Private {
+                    match tchat::unpause_destination(
+                        &self.app,
+                        DestinationKind::TelegramChat,
+                        &ctx.chat.0.to_string(),
+                    )
+                    .await
+                    {
+                        Ok(true) => text = format!("{}\n\n{text}", t(l, Key::ChatResumed, &[])),
+                        Ok(false) => {}
+                        Err(e) => tracing::error!(error = %e, "could not resume a chat"),
+                    }
+                }
+                self.say(ctx, &text).await
+            }
+            "help" => self.say(ctx, &t(l, Key::Help, &[])).await,
+            "track" => {
+                let mut parts = args.split_whitespace();
+                let Some(link) = parts.next() else {
+                    return self.say(ctx, &t(l, Key::ChatTrackUsage, &[])).await;
+                };
+                let target: Vec<&str> = parts.collect();
+                let target = (!target.is_empty()).then(|| target.join(" "));
+                if !self.may_add(ctx).await {
+                    return self.say(ctx, &t(l, Key::ChatAdminsOnly, &[])).await;
+                }
+                self.track(ctx, &who, link, target.as_deref(), None).await
+            }
+            "list" => {
+                let view = match tracking::list(&self.app, &who).await {
+                    Ok(items) => core::list_page(l, &items, 0),
+                    Err(e) => return self.say(ctx, &core::error_text(l, &e)).await,
+                };
+                self.send_view(ctx.chat, &view).await
+            }
+            "untrack" => {
+                if args.is_empty() {
+                    let items = tracking::list(&self.app, &who).await.unwrap_or_default();
+                    if items.is_empty() {
+                        return self.say(ctx, &t(l, Key::ListEmpty, &[])).await;
+                    }
+                    let mut view = core::list_page(l, &items, 0);
+                    view.lines.push(t(l, Key::ChatUntrackUsage, &[]));
+                    return self.send_view(ctx.chat, &view).await;
+                }
+                match tchat::find_own(&self.app, &who, args).await {
+                    Ok(item) => {
+                        let title = core::shorten(&core::title_of(&item.product, None), 80);
+                        match tracking::untrack(&self.app, &who, item.watch.id).await {
+                            Ok(()) => {
+                                self.say(ctx, &t(l, Key::WatchRemoved, &[("title", &title)]))
+                                    .await
+                            }
+                            Err(e) => self.say(ctx, &core::error_text(l, &e)).await,
+                        }
+                    }
+                    Err(TrackError::NoSuchWatch) => {
+                        self.say(ctx, &t(l, Key::ChatNotTracking, &[])).await
+                    }
+                    Err(e) => self.say(ctx, &core::error_text(l, &e)).await,
+                }
+            }
+            "history" => {
+                if args.is_empty() {
+                    return self.say(ctx, &t(l, Key::ChatHistoryUsage, &[])).await;
+                }
+                match tchat::find_own(&self.app, &who, args).await {
+                    Ok(item) => self.send_chart(ctx, &item).await,
+                    Err(TrackError::NoSuchWatch) => {
+                        self.say(ctx, &t(l, Key::ChatNotTracking, &[])).await
+                    }
+                    Err(e) => self.say(ctx, &core::error_text(l, &e)).await,
+                }
+            }
+            "email" => self.email(ctx, &who, args).await,
+            "lang" | "language" => {
+                if args.is_empty() {
+                    return self
+                        .send_view(
+                            ctx.chat,
+                            &View {
+                                lines: vec![t(l, Key::LangPrompt, &[])],
+                                buttons: core::language_buttons(),
+                                ..View::default()
+                            },
+                        )
+                        .await;
+                }
+                let code = args.trim().to_ascii_lowercase();
+                match crate::i18n::LOCALES.iter().find(|c| code.starts_with(**c)) {
+                    Some(new) => match tchat::set_locale(&self.app, &who, new).await {
+                        Ok(_) => self.say(ctx, &t(new, Key::LangChanged, &[])).await,
+                        Err(e) => self.say(ctx, &core::error_text(l, &e)).await,
+                    },
+                    None => self.say(ctx, &t(l, Key::ChatLangUnknown, &[])).await,
+                }
+            }
+            "settings" => self.send_settings(ctx, &who, None).await,
+            _ => {
+                // In a group an unknown command may be another bot's.
+                if ctx.kind == ChatKind::Private || addressed {
+                    self.say(ctx, &t(l, Key::ErrorUnknownCommand, &[])).await
+                }
+            }
+        }
+    }
+
+    async fn email(&self, ctx: &Ctx, who: &Identity, args: &str) {
+        let l = ctx.locale.as_str();
+        let _ = who;
+        let text = if args.is_empty() {
+            t(l, Key::EmailUsage, &[])
+        } else if !args.contains('@') && !args.eq_ignore_ascii_case("off") {
+            t(l, Key::EmailInvalid, &[])
+        } else {
+            t(l, Key::EmailUsage, &[])
+        };
+        self.say(ctx, &text).await
+    }
+
+    async fn send_settings(&self, ctx: &Ctx, who: &Identity, edit: Option<MessageId>) {
+        let l = ctx.locale.as_str();
+        let user = match tracking::ensure_user(&self.app, who).await {
+            Ok(u) => u,
+            Err(e) => return self.say(ctx, &core::error_text(l, &e)).await,
+        };
+        let group = if ctx.kind == ChatKind::Private {
+            None
+        } else {
+            Some(
+                tchat::destination(
+                    &self.app,
+                    DestinationKind::TelegramChat,
+                    &ctx.chat.0.to_string(),
+                )
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|d| d.members_may_add),
+            )
+        };
+        let view = core::settings(l, &user, group);
+        match edit {
+            Some(id) => self.edit_view(ctx.chat, id, &view).await,
+            None => self.send_view(ctx.chat, &view).await,
+        }
+    }
+
+    /// Creates or updates the watch and confirms it.
+    async fn track(
+        &self,
+        ctx: &Ctx,
+        who: &Identity,
+        link: &str,
+        target: Option<&str>,
+        preset: Option<Preset>,
+    ) {
+        let l = ctx.locale.as_str();
+        let tracked = match tracking::track(&self.app, who, &ctx.destination(), link, target).await
+        {
+            Ok(t) => t,
+            Err(e) => return self.say(ctx, &core::error_text(l, &e)).await,
+        };
+        if preset == Some(Preset::Stock)
+            && let Err(e) = tchat::want_back_in_stock(&self.app, who, tracked.watch.id).await
+        {
+            return self.say(ctx, &core::error_text(l, &e)).await;
+        }
+        let item = tracking::WatchItem {
+            watch: tracked.watch.clone(),
+            product: tracked.product.clone(),
+        };
+        let mut text = core::confirmation(
+            l,
+            &item,
+            tracked.snapshot.as_ref().and_then(|s| s.price_minor),
+            preset,
+        );
+        if tracked.fetch_problem.is_some() {
+            text = format!("{text}\n{}", t(l, Key::ErrorAmazonBlocked, &[]));
+        }
+        self.say(ctx, &text).await
+    }
+
+    async fn answer_dialogue(&self, ctx: &Ctx, pending: Pending, text: &str) {
+        let l = ctx.locale.as_str();
+        let Some(who) = ctx.who.clone() else { return };
+        let key = ctx.dialogue_key().unwrap_or_default();
+        match pending {
+            Pending::Target { product_id } => {
+                let Some(product) = self.product(product_id).await else {
+                    return self.say(ctx, &t(l, Key::ChatExpired, &[])).await;
+                };
+                let url = core::buy_url(&product.marketplace, &product.asin, None);
+                match tracking::track(&self.app, &who, &ctx.destination(), &url, Some(text)).await {
+                    Ok(tracked) => {
+                        let item = tracking::WatchItem {
+                            watch: tracked.watch,
+                            product: tracked.product,
+                        };
+                        let price = tracked.snapshot.as_ref().and_then(|s| s.price_minor);
+                        self.say(ctx, &core::confirmation(l, &item, price, None))
+                            .await
+                    }
+                    Err(e @ TrackError::Target(_)) => {
+                        // Ask again: the next message is still the answer.
+                        self.dialogues.ask(&key, pending).await;
+                        self.say(ctx, &core::error_text(l, &e)).await
+                    }
+                    Err(e) => self.say(ctx, &core::error_text(l, &e)).await,
+                }
+            }
+            Pending::EditTarget { watch_id } => {
+                match tracking::set_target(&self.app, &who, watch_id, text).await {
+                    Ok(w) => {
+                        let currency = match self.product(w.product_id).await {
+                            Some(p) => p.currency,
+                            None => String::new(),
+                        };
+                        let target = core::target_text(l, &w, &currency);
+                        self.say(ctx, &t(l, Key::WatchTargetUpdated, &[("target", &target)]))
+                            .await
+                    }
+                    Err(e @ TrackError::Target(_)) => {
+                        self.dialogues.ask(&key, pending).await;
+                        self.say(ctx, &core::error_text(l, &e)).await
+                    }
+                    Err(e) => self.say(ctx, &core::error_text(l, &e)).await,
+                }
+            }
+        }
+    }
+
+    async fn product(&self, id: i64) -> Option<products::Model> {
+        use sea_orm::EntityTrait;
+        products::Entity::find_by_id(id)
+            .one(&self.app.db)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    async fn on_callback(&self, q: CallbackQuery) {
+        let Some(msg) = q.regular_message().cloned() else {
+            return self.toast(&q, None, false).await;
+        };
+        let mut ctx = self.context(&msg.chat, Some(&q.from)).await;
+        ctx.as_chat = false;
+        let l = ctx.locale.clone();
+        let l = l.as_str();
+        let Some(action) = q.data.as_deref().and_then(Action::decode) else {
+            return self
+                .toast(&q, Some(t(l, Key::ChatExpired, &[])), false)
+                .await;
+        };
+        let who = identity(&q.from);
+        match action {
+            Action::Set { product_id, preset } => {
+                if !self.may_add(&ctx).await {
+                    return self
+                        .toast(&q, Some(t(l, Key::ChatAdminsOnly, &[])), true)
+                        .await;
+                }
+                let Some(product) = self.product(product_id).await else {
+                    return self
+                        .toast(&q, Some(t(l, Key::ChatExpired, &[])), false)
+                        .await;
+                };
+                if preset == Preset::Custom {
+                    if let Some(key) = ctx.dialogue_key() {
+                        self.dialogues
+                            .ask(&key, Pending::Target { product_id })
+                            .await;
+                    }
+                    self.toast(&q, None, false).await;
+                    return self.say(&ctx, &t(l, Key::WatchCustomPrompt, &[])).await;
+                }
+                self.toast(&q, None, false).await;
+                let target = preset.percent().map(|p| format!("-{p}%"));
+                let url = core::buy_url(&product.marketplace, &product.asin, None);
+                self.track(&ctx, &who, &url, target.as_deref(), Some(preset))
+                    .await
+            }
+            Action::Chart { watch_id } => match tchat::own_item(&self.app, &who, watch_id).await {
+                Ok(item) => {
+                    self.toast(&q, None, false).await;
+                    self.send_chart(&ctx, &item).await
+                }
+                Err(e) => self.toast(&q, Some(core::error_text(l, &e)), false).await,
+            },
+            Action::Edit { watch_id } => match tchat::own_item(&self.app, &who, watch_id).await {
+                Ok(_) => {
+                    if let Some(key) = ctx.dialogue_key() {
+                        self.dialogues
+                            .ask(&key, Pending::EditTarget { watch_id })
+                            .await;
+                    }
+                    self.toast(&q, None, false).await;
+                    self.say(&ctx, &t(l, Key::WatchCustomPrompt, &[])).await
+                }
+                Err(e) => self.toast(&q, Some(core::error_text(l, &e)), false).await,
+            },
+            Action::Pause { watch_id } | Action::Resume { watch_id } => {
+                let pausing = matches!(action, Action::Pause { .. });
+                let r = if pausing {
+                    tracking::pause(&self.app, &who, watch_id).await
+                } else {
+                    tracking::resume(&self.app, &who, watch_id).await
+                };
+                match r {
+                    Ok(w) => {
+                        let title = self
+                            .product(w.product_id)
+                            .await
+                            .map(|p| core::shorten(&core::title_of(&p, None), 60))
+                            .unwrap_or_default();
+                        let key = if pausing {
+                            Key::WatchPaused
+                        } else {
+                            Key::WatchResumed
+                        };
+                        self.toast(&q, Some(t(l, key, &[("title", &title)])), false)
+                            .await;
+                        self.refresh_list(&ctx, &who, &msg).await
+                    }
+                    Err(e) => self.toast(&q, Some(core::error_text(l, &e)), false).await,
+                }
+            }
+            Action::Remove { watch_id } => match tchat::own_item(&self.app, &who, watch_id).await {
+                Ok(item) => {
+                    let title = core::shorten(&core::title_of(&item.product, None), 60);
+                    match tracking::untrack(&self.app, &who, watch_id).await {
+                        Ok(()) => {
+                            let text = t(l, Key::WatchRemoved, &[("title", &title)]);
+                            self.toast(&q, Some(text.clone()), false).await;
+                            if is_list(&msg) {
+                                self.refresh_list(&ctx, &who, &msg).await
+                            } else {
+                                self.say(&ctx, &text).await
+                            }
+                        }
+                        Err(e) => self.toast(&q, Some(core::error_text(l, &e)), false).await,
+                    }
+                }
+                Err(e) => self.toast(&q, Some(core::error_text(l, &e)), false).await,
+            },
+            Action::Snooze { watch_id } => {
+                let until = Utc::now() + chrono::Duration::hours(24);
+                match tchat::snooze(&self.app, &who, watch_id, until).await {
+                    Ok(item) => {
+                        let title = core::shorten(&core::title_of(&item.product, None), 60);
+                        self.toast(&q, Some(t(l, Key::ChatSnoozeDone, &[])), false)
+                            .await;
+                        self.say(&ctx, &t(l, Key::WatchSnoozed, &[("title", &title)]))
+                            .await
+                    }
+                    Err(e) => self.toast(&q, Some(core::error_text(l, &e)), false).await,
+                }
+            }
+            Action::Page { page } => {
+                self.toast(&q, None, false).await;
+                match tracking::list(&self.app, &who).await {
+                    Ok(items) => {
+                        let view = core::list_page(l, &items, page);
+                        self.edit_view(ctx.chat, msg.id, &view).await
+                    }
+                    Err(e) => self.say(&ctx, &core::error_text(l, &e)).await,
+                }
+            }
+            Action::Lang { locale } => {
+                self.toast(&q, None, false).await;
+                if locale.is_empty() {
+                    let view = View {
+                        lines: vec![t(l, Key::LangPrompt, &[])],
+                        buttons: core::language_buttons(),
+                        ..View::default()
+                    };
+                    return self.send_view(ctx.chat, &view).await;
+                }
+                match tchat::set_locale(&self.app, &who, &locale).await {
+                    Ok(_) => {
+                        let view = View {
+                            lines: vec![t(&locale, Key::LangChanged, &[])],
+                            ..View::default()
+                        };
+                        self.edit_view(ctx.chat, msg.id, &view).await
+                    }
+                    Err(e) => self.say(&ctx, &core::error_text(l, &e)).await,
+                }
+            }
+            Action::Toggle { setting } => {
+                let user = match tracking::ensure_user(&self.app, &who).await {
+                    Ok(u) => u,
+                    Err(e) => return self.toast(&q, Some(core::error_text(l, &e)), false).await,
+                };
+                let r = match core::toggled(&user, setting) {
+                    Some(change) => tchat::change_setting(&self.app, &who, change)
+                        .await
+                        .map(|_| ()),
+                    None if ctx.kind == ChatKind::Private => Ok(()),
+                    None => {
+                        if !self.is_admin(ctx.chat, &who).await {
+                            return self
+                                .toast(&q, Some(t(l, Key::ChatAdminsOnlySettings, &[])), true)
+                                .await;
+                        } else {
+                            let open = tchat::destination(
+                                &self.app,
+                                DestinationKind::TelegramChat,
+                                &ctx.chat.0.to_string(),
+                            )
+                            .await
+                            .ok()
+                            .flatten()
+                            .is_some_and(|d| d.members_may_add);
+                            tchat::set_members_may_add(
+                                &self.app,
+                                DestinationKind::TelegramChat,
+                                &ctx.chat.0.to_string(),
+                                !open,
+                            )
+                            .await
+                        }
+                    }
+                };
+                match r {
+                    Ok(()) => {
+                        self.toast(&q, None, false).await;
+                        self.send_settings(&ctx, &who, Some(msg.id)).await
+                    }
+                    Err(e) => self.toast(&q, Some(core::error_text(l, &e)), false).await,
+                }
+            }
+        }
+    }
+
+    async fn refresh_list(&self, ctx: &Ctx, who: &Identity, msg: &Message) {
+        if !is_list(msg) {
+            return;
+        }
+        if let Ok(items) = tracking::list(&self.app, who).await {
+            let page = current_page(msg);
+            let view = core::list_page(&ctx.locale, &items, page);
+            self.edit_view(ctx.chat, msg.id, &view).await;
+        }
+    }
+
+    async fn send_chart(&self, ctx: &Ctx, item: &tracking::WatchItem) {
+        let l = ctx.locale.as_str();
+        let view =
+            match tracking::history(&self.app, item.product.id, chrono::Duration::days(90)).await {
+                Ok(Some(v)) => v,
+                Ok(None) => return self.say(ctx, &t(l, Key::ChatNoSuchWatch, &[])).await,
+                Err(e) => {
+                    return self
+                        .say(ctx, &core::error_text(l, &TrackError::Internal(e)))
+                        .await;
+                }
+            };
+        let title = core::title_of(&view.product, None);
+        let currency = crate::domain::Currency::parse(&view.product.currency)
+            .unwrap_or(crate::domain::Currency::USD);
+        let input = ChartInput {
+            title: &title,
+            currency,
+            style: crate::i18n::number_style(l),
+            points: &view.points,
+            now: Utc::now(),
+            target_minor: item.watch.target_minor,
+            locale: l,
+        };
+        let caption = core::history_caption(l, &title, &view.product.currency, &view.stats);
+        let png = match tokio::task::block_in_place(|| render_png(&input)) {
+            Ok(png) => png,
+            Err(e) => {
+                tracing::error!(error = %e, "could not draw a chart");
+                return self.send_view(ctx.chat, &caption).await;
+            }
+        };
+        let text = html(&caption, CAPTION_MAX);
+        let sent = self
+            .retry(|| {
+                self.bot
+                    .send_photo(
+                        ctx.chat,
+                        InputFile::memory(png.clone()).file_name("chart.png"),
+                    )
+                    .caption(text.clone())
+                    .parse_mode(ParseMode::Html)
+                    .send()
+            })
+            .await;
+        log_failure(sent, "chart");
+    }
+
+    async fn toast(&self, q: &CallbackQuery, text: Option<String>, alert: bool) {
+        let mut req = self.bot.answer_callback_query(q.id.clone());
+        if let Some(text) = text {
+            // Telegram shows at most 200 characters here.
+            req = req.text(core::shorten(&text, 190)).show_alert(alert);
+        }
+        log_failure(req.await, "answerCallbackQuery");
+    }
+
+    /// A plain-text reply (escaped here).
+    async fn say(&self, ctx: &Ctx, text: &str) {
+        let view = View {
+            lines: vec![text.to_string()],
+            ..View::default()
+        };
+        self.send_view(ctx.chat, &view).await
+    }
+
+    /// A view as a photo with a caption when it has a picture, else a message.
+    async fn send_view(&self, chat: ChatId, view: &View) {
+        let markup = keyboard(&view.buttons);
+        if let Some(img) = view
+            .image_url
+            .as_deref()
+            .and_then(|u| ::url::Url::parse(u).ok())
+        {
+            let caption = html(view, CAPTION_MAX);
+            let mut req = self
+                .bot
+                .send_photo(chat, InputFile::url(img))
+                .caption(caption)
+                .parse_mode(ParseMode::Html);
+            if let Some(m) = markup.clone() {
+                req = req.reply_markup(m);
+            }
+            match self.retry(|| req.send_ref()).await {
+                Ok(_) => return,
+                Err(e) => {
+                    // Telegram could not fetch the picture: send the text.
+                    tracing::debug!(error = %super::redact(&e.to_string()), "photo refused, sending text");
+                }
+            }
+        }
+        let text = html(view, MESSAGE_MAX);
+        let mut req = self
+            .bot
+            .send_message(chat, text)
+            .parse_mode(ParseMode::Html);
+        if let Some(m) = markup {
+            req = req.reply_markup(m);
+        }
+        log_failure(self.retry(|| req.send_ref()).await, "sendMessage");
+    }
+
+    async fn edit_view(&self, chat: ChatId, id: MessageId, view: &View) {
+        let mut req = self
+            .bot
+            .edit_message_text(chat, id, html(view, MESSAGE_MAX))
+            .parse_mode(ParseMode::Html);
+        if let Some(m) = keyboard(&view.buttons) {
+            req = req.reply_markup(m);
+        }
+        log_failure(self.retry(|| req.send_ref()).await, "editMessageText");
+    }
+
+    /// Sends once more after a short flood wait (a longer one is dropped
+    /// rather than holding the chat up).
+    async fn retry<T, Fut>(&self, make: impl Fn() -> Fut) -> Result<T, RequestError>
+    where
+        Fut: std::future::Future<Output = Result<T, RequestError>>,
+    {
+        match make().await {
+            Err(RequestError::RetryAfter(s)) if s.duration() <= Duration::from_secs(10) => {
+                tokio::time::sleep(s.duration()).await;
+                make().await
+            }
+            other => other,
+        }
+    }
+}
+
+fn log_failure<T>(r: Result<T, RequestError>, what: &str) {
+    if let Err(e) = r {
+        tracing::warn!(what, error = %super::redact(&e.to_string()), "Telegram refused a reply");
+    }
+}
+
+/// A `/list` message: its buttons are list buttons.
+fn is_list(msg: &Message) -> bool {
+    msg.reply_markup().is_some_and(|m| {
+        m.inline_keyboard.iter().flatten().any(|b| {
+            matches!(&b.kind, teloxide::types::InlineKeyboardButtonKind::CallbackData(d)
+                if matches!(Action::decode(d), Some(Action::Pause { .. } | Action::Resume { .. } | Action::Edit { .. })))
+        })
+    })
+}
+
+/// The page a list message shows, from its navigation buttons.
+fn current_page(msg: &Message) -> usize {
+    let pages: Vec<usize> = msg
+        .reply_markup()
+        .map(|m| {
+            m.inline_keyboard
+                .iter()
+                .flatten()
+                .filter_map(|b| match &b.kind {
+                    teloxide::types::InlineKeyboardButtonKind::CallbackData(d) => {
+                        match Action::decode(d) {
+                            Some(Action::Page { page }) => Some(page),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    match pages.as_slice() {
+        [a, b] => (a + b) / 2,
+        [0] => 1,
+        [n] => n - 1,
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_for_other_bots_are_not_ours() {
+        assert!(matches!(
+            parse_command("/list@PriceBot", "pricebot"),
+            Some(Command::Ours(n, "")) if n == "list"
+        ));
+        assert!(matches!(
+            parse_command("/track https://amzn.eu/d/x 19,99", "pricebot"),
+            Some(Command::Ours(n, "https://amzn.eu/d/x 19,99")) if n == "track"
+        ));
+        assert!(matches!(
+            parse_command("/start@swantabot PingGroup", "pricebot"),
+            Some(Command::Other)
+        ));
+        assert!(parse_command("/", "pricebot").is_none());
+    }
+}

@@ -1,0 +1,235 @@
+//! Telegram: long polling by default, or a webhook on our own HTTP server
+//! (checked against `X-Telegram-Bot-Api-Secret-Token`) when
+//! `TELEGRAM_WEBHOOK_URL` is set. `TELEGRAM_API_URL` points it at a
+//! self-hosted Bot API server (or the tests' fake).
+
+mod handle;
+pub mod notifier;
+pub mod render;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use futures::StreamExt;
+use secrecy::ExposeSecret;
+use teloxide::adaptors::Throttle;
+use teloxide::adaptors::throttle::{Limits, Settings};
+use teloxide::prelude::*;
+use teloxide::types::BotCommand;
+use teloxide::update_listeners::{Polling, UpdateListener, webhooks};
+
+use crate::app::App;
+use crate::bots::dialogue::Dialogues;
+use crate::config::TelegramConfig;
+use crate::i18n::{Key, LOCALES, t};
+
+pub use handle::Telegram;
+
+/// The Bot API client every part of a process shares, rate limited the way
+/// Telegram asks (1 message a second per chat, 20 a minute per group, 30 a
+/// second overall). A 429 comes back as an error rather than being retried
+/// in place: alerts wait in the outbox, replies retry once.
+pub type TgBot = Throttle<Bot>;
+
+pub fn client(config: &TelegramConfig, limits: Limits) -> TgBot {
+    crate::amazon::fetch::install_crypto_provider();
+    let mut bot = Bot::new(config.token.expose_secret());
+    if let Some(url) = &config.api_url {
+        bot = bot.set_api_url(url.clone());
+    }
+    Throttle::spawn_with_settings(bot, Settings::default().limits(limits).no_retry())
+}
+
+/// `/command` and its description key, in the order Telegram shows them.
+const COMMANDS: [(&str, Key); 9] = [
+    ("start", Key::CmdStart),
+    ("help", Key::CmdHelp),
+    ("track", Key::CmdTrack),
+    ("list", Key::CmdList),
+    ("untrack", Key::CmdUntrack),
+    ("history", Key::CmdHistory),
+    ("email", Key::CmdEmail),
+    ("lang", Key::CmdLang),
+    ("settings", Key::CmdSettings),
+];
+
+fn commands(locale: &str) -> Vec<BotCommand> {
+    COMMANDS
+        .iter()
+        .map(|(c, k)| BotCommand::new(*c, t(locale, *k, &[])))
+        .collect()
+}
+
+/// Registers the command menu in English (the default) and in every shipped
+/// language.
+async fn register_commands(bot: &TgBot) -> anyhow::Result<()> {
+    bot.set_my_commands(commands("en"))
+        .await
+        .context("while registering the bot's commands")?;
+    for locale in &LOCALES[1..] {
+        bot.set_my_commands(commands(locale))
+            .language_code(*locale)
+            .await
+            .context("while registering the bot's commands")?;
+    }
+    Ok(())
+}
+
+/// A bot that is receiving updates.
+pub struct Started {
+    /// The webhook route, to merge into the HTTP server (webhook mode only).
+    pub router: Option<axum::Router>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Checks the token, registers the commands and starts receiving updates:
+/// by webhook when `TELEGRAM_WEBHOOK_URL` is set, else by long polling.
+pub async fn start(
+    app: Arc<App>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Started> {
+    let config = app
+        .config
+        .telegram
+        .clone()
+        .context("TELEGRAM_BOT_TOKEN is not set")?;
+    let bot = app
+        .telegram
+        .clone()
+        .context("the Telegram client was not built")?;
+    let me = bot.get_me().await.map_err(|e| {
+        anyhow::anyhow!(
+            "Telegram refused TELEGRAM_BOT_TOKEN or could not be reached ({}). Check the token from @BotFather.",
+            redact(&e.to_string())
+        )
+    })?;
+    register_commands(&bot).await?;
+    let dialogues = match &app.redis {
+        Some(conn) => Dialogues::redis(conn.clone(), &app.config.redis_key_prefix),
+        None => Dialogues::local(),
+    };
+    let tg = Arc::new(Telegram::new(app.clone(), bot.clone(), &me, dialogues));
+    tracing::info!(
+        bot = me.user.username.as_deref().unwrap_or_default(),
+        "Telegram bot is up"
+    );
+    match (&config.webhook_url, &config.webhook_secret) {
+        (Some(url), Some(secret)) => {
+            let path = url.path().to_string();
+            let opts = webhooks::Options::new(([0, 0, 0, 0], app.config.port).into(), url.clone())
+                .path(path)
+                .secret_token(secret.expose_secret().to_string());
+            let (listener, _stop, router) =
+                webhooks::axum_to_router(bot, opts).await.map_err(|e| {
+                    anyhow::anyhow!(
+                        "Telegram did not accept the webhook: {}",
+                        redact(&e.to_string())
+                    )
+                })?;
+            let task = tokio::spawn(receive(tg, listener, shutdown));
+            Ok(Started {
+                router: Some(router),
+                task,
+            })
+        }
+        _ => {
+            let listener = Polling::builder(bot)
+                .timeout(app.tuning.telegram_poll_timeout)
+                .delete_webhook()
+                .await
+                .build();
+            let task = tokio::spawn(receive(tg, listener, shutdown));
+            Ok(Started { router: None, task })
+        }
+    }
+}
+
+/// Takes updates from the listener until shutdown, each handled in its own
+/// task; one chat's updates are handled in order.
+async fn receive<L>(
+    tg: Arc<Telegram>,
+    mut listener: L,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) where
+    L: UpdateListener,
+    L::Err: std::fmt::Debug,
+{
+    let stop = listener.stop_token();
+    let limit = Arc::new(tokio::sync::Semaphore::new(64));
+    let stream = listener.as_stream();
+    futures::pin_mut!(stream);
+    let mut stopping = false;
+    loop {
+        let next = tokio::select! {
+            u = stream.next() => u,
+            _ = shutdown.wait_for(|v| *v), if !stopping => {
+                // Polling makes one last call to confirm what it got.
+                stop.stop();
+                stopping = true;
+                continue;
+            }
+        };
+        let Some(update) = next else { break };
+        match update {
+            Ok(update) => {
+                let Ok(permit) = limit.clone().acquire_owned().await else {
+                    break;
+                };
+                let tg = tg.clone();
+                tokio::spawn(async move {
+                    tg.handle(update).await;
+                    drop(permit);
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %redact(&format!("{e:?}")), "could not receive Telegram updates");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+    // Let in-flight handlers finish.
+    let _ = limit.acquire_many(64).await;
+}
+
+/// Error texts from teloxide can contain the request URL, and with it the
+/// bot token: keep only what is not a secret.
+pub fn redact(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("/bot") {
+        out.push_str(&rest[..i + 4]);
+        let after = &rest[i + 4..];
+        let end = after.find(['/', ' ', '"', ')']).unwrap_or(after.len());
+        out.push_str("<token>");
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_never_reach_the_log() {
+        let e = "error sending request for url (https://api.telegram.org/bot123:AAE-secret/GetMe)";
+        let r = redact(e);
+        assert!(!r.contains("AAE-secret"), "{r}");
+        assert!(r.contains("/bot<token>/GetMe"), "{r}");
+    }
+
+    #[test]
+    fn every_command_has_a_description_in_every_language() {
+        for locale in LOCALES {
+            for c in commands(locale) {
+                assert!(
+                    (3..=256).contains(&c.description.chars().count()),
+                    "{locale} {}",
+                    c.command
+                );
+            }
+        }
+    }
+}

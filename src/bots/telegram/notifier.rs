@@ -1,0 +1,110 @@
+//! Alerts to Telegram chats: the product photo with the old and new price,
+//! and buttons to buy, see the chart, snooze or stop. What Telegram answers
+//! decides what the outbox does next.
+
+use teloxide::RequestError;
+use teloxide::payloads::{SendMessageSetters, SendPhotoSetters};
+use teloxide::prelude::*;
+use teloxide::types::{InputFile, ParseMode};
+
+use super::TgBot;
+use super::render::{CAPTION_MAX, MESSAGE_MAX, html, keyboard};
+use crate::bots::core;
+use crate::notify::{Delivery, Notifier, SendError};
+
+pub struct TelegramNotifier {
+    bot: TgBot,
+    affiliate_tag: Option<String>,
+}
+
+impl TelegramNotifier {
+    pub fn new(bot: TgBot, affiliate_tag: Option<String>) -> Self {
+        TelegramNotifier { bot, affiliate_tag }
+    }
+}
+
+/// What a failed Bot API call means for the alert.
+pub fn classify(e: &RequestError) -> SendError {
+    let reason = super::redact(&e.to_string());
+    match e {
+        RequestError::RetryAfter(s) => SendError::Transient {
+            reason,
+            retry_after: Some(s.duration()),
+        },
+        // The group became a supergroup; the service message about it moves
+        // the destination, and the retry goes to the new id.
+        RequestError::MigrateToChatId(_) => SendError::Transient {
+            reason,
+            retry_after: Some(std::time::Duration::from_secs(5)),
+        },
+        RequestError::Api(api) => {
+            let text = api.to_string();
+            if text.starts_with("Forbidden")
+                || text.starts_with("Unauthorized: bot")
+                || text.contains("chat not found")
+                || text.contains("bot was kicked")
+                || text.contains("user is deactivated")
+            {
+                SendError::DestinationGone { reason }
+            } else {
+                SendError::Permanent { reason }
+            }
+        }
+        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => {
+            SendError::Transient {
+                reason,
+                retry_after: None,
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Notifier for TelegramNotifier {
+    async fn send(&self, d: &Delivery) -> Result<(), SendError> {
+        let chat: i64 = d.address.parse().map_err(|_| SendError::Permanent {
+            reason: "not a Telegram chat id".into(),
+        })?;
+        let chat = ChatId(chat);
+        let locale = crate::i18n::supported(Some(&d.payload.locale));
+        let view = core::alert(
+            locale,
+            &d.kind,
+            &d.payload,
+            self.affiliate_tag.as_deref(),
+            chrono::Utc::now(),
+        );
+        let markup = keyboard(&view.buttons);
+        if let Some(img) = view
+            .image_url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            let mut req = self
+                .bot
+                .send_photo(chat, InputFile::url(img))
+                .caption(html(&view, CAPTION_MAX))
+                .parse_mode(ParseMode::Html);
+            if let Some(m) = markup.clone() {
+                req = req.reply_markup(m);
+            }
+            match req.await {
+                Ok(_) => return Ok(()),
+                Err(e) => match classify(&e) {
+                    // Telegram could not use the picture: send the text.
+                    SendError::Permanent { .. } => {}
+                    other => return Err(other),
+                },
+            }
+        }
+        let mut req = self
+            .bot
+            .send_message(chat, html(&view, MESSAGE_MAX))
+            .parse_mode(ParseMode::Html);
+        if let Some(m) = markup {
+            req = req.reply_markup(m);
+        }
+        req.await.map(|_| ()).map_err(|e| classify(&e))
+    }
+}
