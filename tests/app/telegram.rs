@@ -707,3 +707,60 @@ async fn the_webhook_wants_telegrams_secret_token() {
     assert_eq!(health.status(), 200);
     bot.stop().await;
 }
+
+/// The README's quickstart: `pricewatch run` with nothing but a token (here
+/// also the fakes' addresses) answers in Telegram and stops cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_with_only_a_token_is_a_working_bot() {
+    let Some(html) = de_page_at(1299) else { return };
+    let tg = FakeTelegram::start().await;
+    let amazon = crate::fake_amazon::FakeAmazon::start().await;
+    amazon.answer(DE_ASIN, Answer::Html(html));
+    let dir = pricewatch::test_support::temp_dir();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+        .arg("run")
+        .current_dir(&dir)
+        .env_clear()
+        .env("TELEGRAM_BOT_TOKEN", TOKEN)
+        .env("TELEGRAM_API_URL", tg.url())
+        .env("FETCH_URL_TEMPLATE", amazon.template())
+        .env("PORT", port.to_string())
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    tg.push(private_text(5150, "en", "/start").unwrap());
+    let hello = last(&tg.wait_for(5150, 1).await).clone();
+    assert!(
+        hello.text().starts_with("Hi! I watch Amazon prices"),
+        "{}",
+        hello.text()
+    );
+    tg.push(private_text(5150, "en", DE_URL).unwrap());
+    let card = last(&tg.wait_for(5150, 2).await).clone();
+    assert!(card.text().contains("Price: €12.99"), "{}", card.text());
+    assert!(dir.join("data/pricewatch.db").exists());
+
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::time::timeout(std::time::Duration::from_secs(40), child.wait_with_output())
+        .await
+        .expect("pricewatch run did not stop within 40 s of SIGTERM")
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("Telegram bot is up"), "{log}");
+    assert!(
+        !log.contains(TOKEN.split(':').nth(1).unwrap()),
+        "the token leaked into the log"
+    );
+}

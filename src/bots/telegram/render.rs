@@ -33,7 +33,7 @@ fn length(s: &str) -> usize {
 /// The view as HTML within `max` characters: the title bold (and a link
 /// when there is one); a title that does not fit is shortened first.
 pub fn html(view: &View, max: usize) -> String {
-    let mut title_chars = 200usize;
+    let mut title_chars = 120usize;
     loop {
         let text = compose(view, title_chars);
         if length(&text) <= max || title_chars <= 8 {
