@@ -182,6 +182,23 @@ impl App {
                 )),
             );
         }
+        if let Some(d) = &config.discord
+            && !notifiers.has("discord")
+        {
+            let rest = crate::bots::discord::rest::Rest::new(
+                d.api_url.as_ref(),
+                d.bot_token.clone(),
+                d.application_id,
+            );
+            notifiers = notifiers.with(
+                "discord",
+                Arc::new(crate::bots::discord::notifier::DiscordNotifier::new(
+                    rest,
+                    db.clone(),
+                    config.amazon_affiliate_tag.clone(),
+                )),
+            );
+        }
         let rules = Rules {
             step_pct: config.alert_step_pct,
             max_alerts_per_day: config.max_alerts_per_day,

@@ -255,6 +255,24 @@ keys! {
     ChatNoSuchWatch => "chat.no_such_watch",
     ChatSnoozeDone => "chat.snooze_done",
     ChatNotTracking => "chat.not_tracking",
+
+    DiscordNameTrack => "discord.name_track",
+    DiscordNameList => "discord.name_list",
+    DiscordNameUntrack => "discord.name_untrack",
+    DiscordNameHistory => "discord.name_history",
+    DiscordNameEmail => "discord.name_email",
+    DiscordNameLang => "discord.name_lang",
+    DiscordNameSettings => "discord.name_settings",
+    DiscordOptUrl => "discord.opt_url",
+    DiscordOptTarget => "discord.opt_target",
+    DiscordOptItem => "discord.opt_item",
+    DiscordOptAddress => "discord.opt_address",
+    DiscordOptLanguage => "discord.opt_language",
+    DiscordOptAlerts => "discord.opt_alerts",
+    DiscordAlertsDm => "discord.alerts_dm",
+    DiscordAlertsChannel => "discord.alerts_channel",
+    DiscordDmClosed => "discord.dm_closed",
+    DiscordChartTitle => "discord.chart_title",
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use pricewatch::cli::{Cli, Command, bench, check, roles};
+use pricewatch::cli::{Cli, Command, bench, check, discord, roles};
 use pricewatch::config::Config;
 
 fn main() -> ExitCode {
@@ -38,6 +38,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Discord(cmd) => report(runtime.block_on(discord::run(cmd, &config))),
         Command::Bench(cmd) => match runtime.block_on(bench::run(cmd)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

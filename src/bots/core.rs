@@ -532,13 +532,19 @@ pub fn alert(
 
 /// One page of the watch list, with per-item buttons.
 pub fn list_page(locale: &str, items: &[WatchItem], page: usize) -> View {
+    list_page_sized(locale, items, page, PAGE_SIZE)
+}
+
+/// [`list_page`] with `size` watches a page (Discord fits four).
+pub fn list_page_sized(locale: &str, items: &[WatchItem], page: usize, size: usize) -> View {
+    let size = size.max(1);
     if items.is_empty() {
         return View {
             lines: vec![t(locale, Key::ListEmpty, &[])],
             ..View::default()
         };
     }
-    let pages = items.len().div_ceil(PAGE_SIZE);
+    let pages = items.len().div_ceil(size);
     let page = page.min(pages - 1);
     let mut lines = vec![t(
         locale,
@@ -546,12 +552,7 @@ pub fn list_page(locale: &str, items: &[WatchItem], page: usize) -> View {
         &[("count", &items.len().to_string())],
     )];
     let mut buttons = Vec::new();
-    for (i, item) in items
-        .iter()
-        .enumerate()
-        .skip(page * PAGE_SIZE)
-        .take(PAGE_SIZE)
-    {
+    for (i, item) in items.iter().enumerate().skip(page * size).take(size) {
         let n = (i + 1).to_string();
         let currency = currency_of(&item.product.currency);
         let price = item
@@ -644,6 +645,35 @@ pub fn history_caption(locale: &str, title: &str, currency_code: &str, stats: &S
         lines,
         ..View::default()
     }
+}
+
+/// A product's 90-day price chart as PNG, with its caption (stats); `None`
+/// when the chart cannot be drawn.
+pub async fn chart(
+    db: &sea_orm::DatabaseConnection,
+    locale: &str,
+    product: &products::Model,
+    target_minor: Option<i64>,
+) -> Option<(Vec<u8>, View)> {
+    let view = crate::tracking::history_in(db, product.id, chrono::Duration::days(90))
+        .await
+        .map_err(|e| tracing::error!(error = %e, "could not read a price history"))
+        .ok()??;
+    let title = title_of(&view.product, None);
+    let input = crate::notify::chart::ChartInput {
+        title: &title,
+        currency: currency_of(&view.product.currency),
+        style: crate::i18n::number_style(locale),
+        points: &view.points,
+        now: Utc::now(),
+        target_minor,
+        locale,
+    };
+    let png = tokio::task::block_in_place(|| crate::notify::chart::render_png(&input))
+        .map_err(|e| tracing::error!(error = %e, "could not draw a chart"))
+        .ok()?;
+    let caption = history_caption(locale, &title, &view.product.currency, &view.stats);
+    Some((png, caption))
 }
 
 /// `/settings`: the person's switches, and in a group the members rule.

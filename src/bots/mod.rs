@@ -4,4 +4,5 @@
 
 pub mod core;
 pub mod dialogue;
+pub mod discord;
 pub mod telegram;

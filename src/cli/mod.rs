@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod bench_scale;
 pub mod check;
+pub mod discord;
 pub mod roles;
 
 use clap::{Parser, Subcommand};
@@ -35,4 +36,7 @@ pub enum Command {
     /// Benchmarks that print numbers.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// The Discord application.
+    #[command(subcommand)]
+    Discord(discord::DiscordCommand),
 }

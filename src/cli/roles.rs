@@ -67,10 +67,17 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
             None
         }
     };
-    let (routes, bot) = match telegram {
+    let (mut routes, bot) = match telegram {
         Some(s) => (s.router, Some(s.task)),
         None => (None, None),
     };
+    if let Some(discord) = crate::bots::discord::router(app.clone()) {
+        tracing::info!("Discord interactions endpoint at /discord/interactions");
+        routes = Some(match routes {
+            Some(r) => r.merge(discord),
+            None => discord,
+        });
+    }
     let http = tokio::spawn(crate::http::serve(
         app.clone(),
         listener,

@@ -31,10 +31,16 @@ pub async fn history(
     product_id: i64,
     range: Duration,
 ) -> anyhow::Result<Option<HistoryView>> {
-    let Some(product) = products::Entity::find_by_id(product_id)
-        .one(&app.db)
-        .await?
-    else {
+    history_in(&app.db, product_id, range).await
+}
+
+/// [`history`] from a database handle (for notifiers, which hold no `App`).
+pub async fn history_in(
+    db: &sea_orm::DatabaseConnection,
+    product_id: i64,
+    range: Duration,
+) -> anyhow::Result<Option<HistoryView>> {
+    let Some(product) = products::Entity::find_by_id(product_id).one(db).await? else {
         return Ok(None);
     };
     let now = Utc::now();
@@ -43,7 +49,7 @@ pub async fn history(
         .filter(price_points::Column::ProductId.eq(product_id))
         .filter(price_points::Column::ObservedAt.gte(since))
         .order_by_asc(price_points::Column::ObservedAt)
-        .all(&app.db)
+        .all(db)
         .await?;
     // The last point before the range tells the price at its start.
     let start = now - range;
@@ -51,7 +57,7 @@ pub async fn history(
         .filter(price_points::Column::ProductId.eq(product_id))
         .filter(price_points::Column::ObservedAt.lt(start))
         .order_by_desc(price_points::Column::ObservedAt)
-        .one(&app.db)
+        .one(db)
         .await?;
     let mut points: Vec<(DateTime<Utc>, Option<i64>)> =
         before.map(|p| (start, p.price_minor)).into_iter().collect();

@@ -19,7 +19,7 @@ use crate::domain::{Currency, Money, ProductRef};
 use crate::jobs::check_product::{self, CheckOutcome};
 use crate::store::entities::{destinations, products, users, watches};
 
-pub use history::{HistoryView, Stats, history};
+pub use history::{HistoryView, Stats, history, history_in};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Platform {

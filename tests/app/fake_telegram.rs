@@ -357,49 +357,19 @@ async fn get_updates(fake: &FakeTelegram, body: &Value) -> Response {
 
 /// The fields of a `multipart/form-data` body; file parts become a summary.
 fn multipart(content_type: &str, body: &[u8]) -> Value {
-    let boundary = content_type
-        .split("boundary=")
-        .nth(1)
-        .unwrap_or_default()
-        .trim_matches('"');
-    let delimiter = format!("--{boundary}");
     let mut fields = serde_json::Map::new();
-    let mut rest = body;
-    while let Some(start) = find(rest, delimiter.as_bytes()) {
-        rest = &rest[start + delimiter.len()..];
-        if rest.starts_with(b"--") {
-            break;
-        }
-        let Some(head_end) = find(rest, b"\r\n\r\n") else {
-            break;
-        };
-        let head = String::from_utf8_lossy(&rest[..head_end]).to_string();
-        let content = &rest[head_end + 4..];
-        let end = find(content, delimiter.as_bytes()).unwrap_or(content.len());
-        let value = &content[..end.saturating_sub(2)];
-        let attr = |name: &str| {
-            head.split(&format!("{name}=\""))
-                .nth(1)
-                .and_then(|s| s.split('"').next())
-                .map(String::from)
-        };
-        let name = attr("name").unwrap_or_default();
-        let v = match attr("filename") {
-            Some(file_name) => json!({
-                "file_name": file_name,
-                "bytes": value.len(),
-                "png": value.starts_with(b"\x89PNG\r\n\x1a\n"),
-            }),
+    for part in crate::multipart::parts(content_type, body) {
+        let v = match &part.file_name {
+            Some(_) => part.summary(),
             None => {
-                let s = String::from_utf8_lossy(value).to_string();
+                let s = String::from_utf8_lossy(&part.value).to_string();
                 match s.parse::<i64>() {
-                    Ok(n) if name == "chat_id" => json!(n),
+                    Ok(n) if part.name == "chat_id" => json!(n),
                     _ => json!(s),
                 }
             }
         };
-        fields.insert(name, v);
-        rest = &content[end..];
+        fields.insert(part.name, v);
     }
     // `"photo": "attach://<part>"` names the part that holds the file.
     let attached: Vec<(String, String)> = fields
@@ -415,10 +385,6 @@ fn multipart(content_type: &str, body: &[u8]) -> Value {
         }
     }
     Value::Object(fields)
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// A fixture update from `../shared/fixtures/telegram`.

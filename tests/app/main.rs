@@ -5,10 +5,13 @@
 
 mod cli;
 mod deploy;
+mod discord;
 mod fake_amazon;
+mod fake_discord;
 mod fake_telegram;
 mod fetch;
 mod migrate;
+mod multipart;
 mod ops;
 mod scale;
 mod support;
