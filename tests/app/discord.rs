@@ -534,3 +534,63 @@ async fn closed_dms_pause_alerts_and_the_user_is_told_at_the_next_command() {
         "told only once: {again}"
     );
 }
+
+/// `pricewatch discord register` sends every command, translated, to the
+/// application's (or one server's) command list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_installs_the_translated_commands() {
+    let dc = FakeDiscord::start().await;
+    for (args, path) in [
+        (
+            vec!["discord", "register"],
+            format!("/applications/{APPLICATION_ID}/commands"),
+        ),
+        (
+            vec!["discord", "register", "--guild", "1033681997136146462"],
+            format!("/applications/{APPLICATION_ID}/guilds/1033681997136146462/commands"),
+        ),
+    ] {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+            .args(&args)
+            .env_clear()
+            .env("DISCORD_APPLICATION_ID", APPLICATION_ID)
+            .env("DISCORD_PUBLIC_KEY", public_key_hex())
+            .env("DISCORD_BOT_TOKEN", BOT_TOKEN)
+            .env("DISCORD_API_URL", dc.url())
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.starts_with("Registered 7 commands"), "{stdout}");
+        let put = dc
+            .wait(1, |c| c.method == "PUT" && c.path == path)
+            .await
+            .remove(0);
+        assert_eq!(
+            put.authorization.as_deref(),
+            Some(format!("Bot {BOT_TOKEN}").as_str())
+        );
+        let names: Vec<&str> = put
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "track", "list", "untrack", "history", "email", "lang", "settings"
+            ]
+        );
+        let track = &put.body[0];
+        assert_eq!(track["name_localizations"]["de"], json!("beobachten"));
+        assert_eq!(track["options"][0]["name"], json!("url"));
+        assert_eq!(put.body[2]["options"][0]["autocomplete"], json!(true));
+    }
+}
