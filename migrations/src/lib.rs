@@ -12,6 +12,7 @@ mod m20261124_000005_create_price_points;
 mod m20261124_000006_create_feeds;
 mod m20261124_000007_create_notifications;
 mod m20261124_000008_create_queue_jobs;
+mod m20261124_000010_create_email_verifications;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_create_feeds::Migration),
             Box::new(m20261124_000007_create_notifications::Migration),
             Box::new(m20261124_000008_create_queue_jobs::Migration),
+            Box::new(m20261124_000010_create_email_verifications::Migration),
         ]
     }
 }
