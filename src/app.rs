@@ -150,6 +150,9 @@ impl App {
         let resolver = ShortLinkResolver::new(proxy.as_deref())
             .map_err(|e| anyhow::anyhow!("short-link resolver: {e}"))?;
         let mut notifiers = opts.notifiers.unwrap_or_default();
+        if let Some(email) = crate::email::EmailNotifier::from_config(&config, &db, &queues)? {
+            notifiers = notifiers.with("email", Arc::new(email));
+        }
         if let Some(dir) = config.delivery_log_dir.clone() {
             notifiers = notifiers.with_fallback(Arc::new(FileNotifier::new(PathBuf::from(dir))));
         }
