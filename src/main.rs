@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use pricewatch::cli::{Cli, Command, bench, check, roles};
+use pricewatch::cli::{Cli, Command, bench, check, email, roles};
 use pricewatch::config::Config;
 
 fn main() -> ExitCode {
@@ -35,6 +35,13 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 tracing::error!(error = %format!("{e:#}"), "migration failed");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Email(cmd) => match runtime.block_on(email::run(cmd, &config)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e:#}");
                 ExitCode::FAILURE
             }
         },

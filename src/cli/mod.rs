@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod bench_scale;
 pub mod check;
+pub mod email;
 pub mod roles;
 
 use clap::{Parser, Subcommand};
@@ -35,4 +36,7 @@ pub enum Command {
     /// Benchmarks that print numbers.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Email tools: `email test <address>` sends a test message.
+    #[command(subcommand)]
+    Email(email::EmailCommand),
 }
