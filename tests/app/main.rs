@@ -5,7 +5,10 @@
 
 mod cli;
 mod deploy;
+mod email;
 mod fake_amazon;
+mod fake_openai;
+mod fake_smtp;
 mod fetch;
 mod migrate;
 mod ops;
