@@ -3,13 +3,16 @@
 //! Each send re-reads the watch's user (the address must still be linked,
 //! confirmed and not bouncing), loads 90 days of prices for the chart and the
 //! low/high, asks the model for words while the chart renders, and sends.
-//! At most `EMAIL_QUEUE_CONCURRENCY` sends run at once per process.
+//!
+//! Emails ride the `deliver` queue, whose concurrency comes from
+//! `EMAIL_QUEUE_CONCURRENCY` (at least 4). A send runs under the delivery's
+//! lease, so the model gets at most a third of `DELIVERY_LEASE_SECS`: a slow
+//! model must never let the lease run out and another worker send again.
 
-use std::time::Instant;
+use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
-use tokio::sync::Semaphore;
 
 use super::ai::Copywriter;
 use super::copy::{self, AlertKind, Facts};
@@ -31,7 +34,8 @@ pub struct EmailNotifier {
     writer: Option<Copywriter>,
     links: Option<Links>,
     affiliate_tag: Option<String>,
-    permits: Semaphore,
+    /// The most the model may take, retry included.
+    model_budget: StdDuration,
 }
 
 impl EmailNotifier {
@@ -57,7 +61,9 @@ impl EmailNotifier {
             writer: config.openai.as_ref().map(Copywriter::new).transpose()?,
             links,
             affiliate_tag: config.amazon_affiliate_tag.clone(),
-            permits: Semaphore::new(config.email_queue_concurrency.max(1)),
+            model_budget: StdDuration::from_secs(config.delivery_lease_secs)
+                .div_f64(3.0)
+                .max(StdDuration::from_secs(1)),
         }))
     }
 }
@@ -110,7 +116,6 @@ impl Notifier for EmailNotifier {
         let Some(kind) = AlertKind::parse(&d.kind) else {
             return Err(permanent(format!("no email for alerts of kind {}", d.kind)));
         };
-        let _permit = self.permits.acquire().await.map_err(transient)?;
         let started = Instant::now();
         let p = &d.payload;
         let watch = match p.watch_id {
@@ -191,7 +196,11 @@ impl Notifier for EmailNotifier {
         let words = async {
             match &self.writer {
                 Some(w) => {
-                    let draft = w.draft(&facts).await.unwrap_or_default();
+                    let draft = tokio::time::timeout(self.model_budget, w.draft(&facts))
+                        .await
+                        .ok()
+                        .flatten()
+                        .unwrap_or_default();
                     copy::merge(&facts, draft.subject.as_deref(), draft.paragraph.as_deref())
                 }
                 None => copy::template(&facts),

@@ -445,7 +445,8 @@ async fn a_slow_or_failing_model_never_holds_the_alert_back() {
     let Some(e) = spawn(
         Mode::Embedded,
         Some(&openai),
-        &[("OPENAI_TIMEOUT_SECS", "1")],
+        // A lease long enough for two 1-second attempts: the model gets a third of it.
+        &[("OPENAI_TIMEOUT_SECS", "1"), ("DELIVERY_LEASE_SECS", "30")],
     )
     .await
     else {
