@@ -11,6 +11,7 @@ pub mod address;
 pub mod ai;
 mod bounce;
 pub mod copy;
+pub mod guard;
 pub mod http;
 mod link;
 mod notifier;

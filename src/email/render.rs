@@ -10,7 +10,8 @@ use lettre::Message;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 
-use super::copy::{AlertKind, Copy, Facts, defang};
+use super::copy::{AlertKind, Copy, Facts};
+use super::guard::defang;
 use crate::i18n::{Key, t};
 
 /// The Content-ID of the chart image (without angle brackets).
