@@ -91,7 +91,7 @@ impl Links {
         })
     }
 
-    pub fn secret(&self) -> &[u8] {
+    pub(crate) fn secret(&self) -> &[u8] {
         &self.secret
     }
 

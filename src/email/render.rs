@@ -241,19 +241,18 @@ pub fn alert_message(
             ));
     }
     let html = SinglePart::html(alert_html(v));
-    let html_part = match &v.chart_png {
+    let text = MultiPart::alternative().singlepart(SinglePart::plain(alert_text(v)));
+    // The chart travels beside the HTML that shows it (multipart/related).
+    let body = match &v.chart_png {
         Some(png) => {
             let png_type = ContentType::parse("image/png")
                 .map_err(|e| anyhow::anyhow!("image/png content type: {e}"))?;
-            MultiPart::related().singlepart(html).singlepart(
+            text.multipart(MultiPart::related().singlepart(html).singlepart(
                 Attachment::new_inline(CHART_CID.to_string()).body(png.clone(), png_type),
-            )
+            ))
         }
-        None => MultiPart::alternative().singlepart(html),
+        None => text.singlepart(html),
     };
-    let body = MultiPart::alternative()
-        .singlepart(SinglePart::plain(alert_text(v)))
-        .multipart(html_part);
     Ok(builder.multipart(body)?)
 }
 
@@ -350,5 +349,37 @@ mod tests {
         assert!(text.contains("costs €12.00 or less"));
         assert!(safe_image_url(Some("http://x.example/a.jpg")).is_none());
         assert!(safe_image_url(Some("javascript:alert(1)")).is_none());
+    }
+
+    #[test]
+    fn back_in_stock_says_so_in_the_readers_language() {
+        let mut f = super::super::copy::tests::facts("it");
+        f.kind = AlertKind::BackInStock;
+        f.old_minor = None;
+        f.target_minor = None;
+        f.lowest_90d = false;
+        let copy = super::super::copy::template(&f);
+        assert_eq!(
+            copy.subject,
+            "Di nuovo disponibile: Echo Dot (5th Gen, 2022) a 11,49\u{a0}€"
+        );
+        let v = AlertView {
+            facts: &f,
+            copy: &copy,
+            product_url: "https://www.amazon.it/dp/B01LZ79682".into(),
+            image_url: None,
+            unsubscribe_url: None,
+            chart_png: None,
+        };
+        let text = alert_text(&v);
+        assert!(text.contains("Prezzo: 11,49\u{a0}€"), "{text}");
+        assert!(
+            text.contains("quando questo prodotto torna disponibile"),
+            "{text}"
+        );
+        assert!(!text.contains("→"));
+        let html = alert_html(&v);
+        assert!(!html.contains("cid:"), "no chart, no broken image");
+        assert!(!html.contains("unsubscribe"));
     }
 }
