@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use pricewatch::cli::{Cli, Command, bench, check, email, roles};
+use pricewatch::cli::{Cli, Command, bench, check, roles};
 use pricewatch::config::Config;
 
 fn main() -> ExitCode {
@@ -38,14 +38,14 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Email(cmd) => match runtime.block_on(email::run(cmd, &config)) {
+        Command::Bench(cmd) => match runtime.block_on(bench::run(cmd)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("{e:#}");
                 ExitCode::FAILURE
             }
         },
-        Command::Bench(cmd) => match runtime.block_on(bench::run(cmd)) {
+        Command::Email(cmd) => match runtime.block_on(pricewatch::cli::email::run(cmd, &config)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("{e:#}");

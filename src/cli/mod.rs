@@ -3,8 +3,9 @@
 pub mod bench;
 pub mod bench_scale;
 pub mod check;
-pub mod email;
 pub mod roles;
+// Issue #6: `pricewatch email test`.
+pub mod email;
 
 use clap::{Parser, Subcommand};
 
@@ -33,10 +34,10 @@ pub enum Command {
     Worker,
     /// Apply database migrations to DATABASE_URL (or the built-in SQLite file).
     Migrate,
-    /// Benchmarks that print numbers.
-    #[command(subcommand)]
-    Bench(bench::BenchCommand),
     /// Email tools: `email test <address>` sends a test message.
     #[command(subcommand)]
     Email(email::EmailCommand),
+    /// Benchmarks that print numbers.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
