@@ -195,11 +195,52 @@ keys! {
     /// `%{email}`
     EmailLinkSent => "email.link_sent",
     EmailVerifySubject => "email.verify_subject",
-    /// `%{link}`
+    /// `%{link}`, `%{code}`: the 6-digit code the user may send in chat instead.
     EmailVerifyBody => "email.verify_body",
     EmailVerified => "email.verified",
     EmailLinkExpired => "email.link_expired",
     EmailOff => "email.off",
+    /// The third verification email today was the last one.
+    EmailTooMany => "email.too_many",
+    /// EMAIL_HOST (or JWT_SECRET / PUBLIC_URL) is not set.
+    EmailNotConfigured => "email.not_configured",
+    EmailBadCode => "email.bad_code",
+    EmailSendFailed => "email.send_failed",
+    /// Appended to [`Key::EmailLinkSent`].
+    EmailCodeHint => "email.code_hint",
+    /// Chat message (notification kind `email_bouncing`).
+    EmailBouncing => "email.bouncing",
+    /// Web page: `%{email}`
+    EmailVerifyConfirm => "email.verify_confirm",
+    EmailVerifyButton => "email.verify_button",
+    /// Web page: `%{email}`
+    EmailUnsubscribeConfirm => "email.unsubscribe_confirm",
+    EmailUnsubscribeButton => "email.unsubscribe_button",
+    EmailUnsubscribed => "email.unsubscribed",
+    /// Web page: a forged, damaged or expired link.
+    EmailLinkInvalid => "email.link_invalid",
+    /// Alert email: `%{name}`: the user's first name.
+    EmailGreeting => "email.greeting",
+    EmailGreetingAnon => "email.greeting_anon",
+    /// Alert email subject (template): `%{title}`, `%{price}`
+    EmailDropSubject => "email.drop_subject",
+    /// `%{title}`, `%{price}`
+    EmailBackSubject => "email.back_subject",
+    /// Alert email paragraph (template): `%{old}`, `%{new}`
+    EmailDropText => "email.drop_text",
+    /// `%{price}`
+    EmailBackText => "email.back_text",
+    /// `%{low}`, `%{high}`
+    EmailRange90d => "email.range_90d",
+    /// Why the email came: `%{target}`
+    EmailWhyTarget => "email.why_target",
+    EmailWhyAny => "email.why_any",
+    EmailWhyStock => "email.why_stock",
+    EmailUnsubscribeLink => "email.unsubscribe_link",
+    EmailChartAlt => "email.chart_alt",
+    /// `pricewatch email test <address>`
+    EmailTestSubject => "email.test_subject",
+    EmailTestBody => "email.test_body",
 
     ChartNoHistory => "chart.no_history",
 

@@ -19,6 +19,8 @@ pub mod ratelimit;
 pub mod store;
 pub mod telemetry;
 pub mod tracking;
+// Issue #6: email alerts.
+pub mod email;
 
 #[doc(hidden)]
 pub mod test_support;

@@ -46,6 +46,13 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Email(cmd) => match runtime.block_on(pricewatch::cli::email::run(cmd, &config)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

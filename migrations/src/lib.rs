@@ -13,6 +13,7 @@ mod m20261124_000006_create_feeds;
 mod m20261124_000007_create_notifications;
 mod m20261124_000008_create_queue_jobs;
 mod m20261124_000009_add_chat_settings;
+mod m20261124_000010_create_email_verifications;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_create_notifications::Migration),
             Box::new(m20261124_000008_create_queue_jobs::Migration),
             Box::new(m20261124_000009_add_chat_settings::Migration),
+            Box::new(m20261124_000010_create_email_verifications::Migration),
         ]
     }
 }

@@ -5,6 +5,8 @@ pub mod bench_scale;
 pub mod check;
 pub mod discord;
 pub mod roles;
+// Issue #6: `pricewatch email test`.
+pub mod email;
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +35,9 @@ pub enum Command {
     Worker,
     /// Apply database migrations to DATABASE_URL (or the built-in SQLite file).
     Migrate,
+    /// Email tools: `email test <address>` sends a test message.
+    #[command(subcommand)]
+    Email(email::EmailCommand),
     /// Benchmarks that print numbers.
     #[command(subcommand)]
     Bench(bench::BenchCommand),

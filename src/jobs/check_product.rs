@@ -328,6 +328,8 @@ struct FanRow {
     locale: String,
     alerts_today: u32,
     destination_kind: String,
+    /// The user's confirmed, non-bouncing email destination, if any.
+    email_destination_id: Option<i64>,
 }
 
 /// The product's unpaused watches at unpaused destinations, joined with their
@@ -338,6 +340,7 @@ async fn watchers(
     today: chrono::NaiveDate,
 ) -> anyhow::Result<Vec<FanRow>> {
     use watches::Column as W;
+    let email_dest = sea_orm::sea_query::Alias::new("email_dest");
     let q = Query::select()
         .columns([
             (watches::Entity, W::Id),
@@ -361,6 +364,10 @@ async fn watchers(
             Expr::col((destinations::Entity, destinations::Column::Kind)),
             sea_orm::sea_query::Alias::new("destination_kind"),
         )
+        .expr_as(
+            Expr::col((email_dest.clone(), destinations::Column::Id)),
+            sea_orm::sea_query::Alias::new("email_destination_id"),
+        )
         .from(watches::Entity)
         .inner_join(
             users::Entity,
@@ -370,6 +377,22 @@ async fn watchers(
             destinations::Entity,
             Expr::col((destinations::Entity, destinations::Column::Id))
                 .equals((watches::Entity, W::DestinationId)),
+        )
+        // Email alerts go to the user's confirmed address, found by the
+        // unique (kind, address) index.
+        .join_as(
+            sea_orm::JoinType::LeftJoin,
+            destinations::Entity,
+            email_dest.clone(),
+            sea_orm::Condition::all()
+                .add(Expr::col((email_dest.clone(), destinations::Column::Kind)).eq("email"))
+                .add(
+                    Expr::col((email_dest.clone(), destinations::Column::Address))
+                        .equals((users::Entity, users::Column::Email)),
+                )
+                .add(Expr::col((users::Entity, users::Column::EmailVerifiedAt)).is_not_null())
+                .add(Expr::col((users::Entity, users::Column::EmailBouncingAt)).is_null())
+                .add(Expr::col((email_dest.clone(), destinations::Column::PausedAt)).is_null()),
         )
         .and_where(Expr::col((watches::Entity, W::ProductId)).eq(product_id))
         .and_where(Expr::col((watches::Entity, W::State)).ne("paused"))
@@ -411,6 +434,7 @@ async fn watchers(
                 0
             },
             destination_kind: r.try_get("", "destination_kind")?,
+            email_destination_id: r.try_get("", "email_destination_id")?,
         });
     }
     Ok(out)
@@ -439,6 +463,7 @@ pub async fn fan_out(
         kind: &'static str,
         row: &'a FanRow,
         channel: &'static str,
+        destination_id: i64,
         payload: String,
     }
     let mut alerts = Vec::new();
@@ -475,12 +500,24 @@ pub async fn fan_out(
                     locale: w.locale.clone(),
                     ..Default::default()
                 };
+                let payload = serde_json::to_string(&payload)?;
+                if let Some(email) = w.email_destination_id.filter(|_| channel != "email") {
+                    alerts.push(NewAlert {
+                        key: format!("w:{}:pp:{point_id}:email", w.id),
+                        kind,
+                        row: w,
+                        channel: "email",
+                        destination_id: email,
+                        payload: payload.clone(),
+                    });
+                }
                 alerts.push(NewAlert {
                     key: format!("w:{}:pp:{point_id}:{channel}", w.id),
                     kind,
                     row: w,
                     channel,
-                    payload: serde_json::to_string(&payload)?,
+                    destination_id: w.destination_id,
+                    payload,
                 });
             }
             None if w.watch.fired && !decision.fired => rearm.push(w.id),
@@ -519,7 +556,7 @@ pub async fn fan_out(
             .map(|a| {
                 serde_json::json!({
                     "idempotency_key": a.key, "kind": a.kind, "watch_id": a.row.id,
-                    "destination_id": a.row.destination_id, "channel": a.channel,
+                    "destination_id": a.destination_id, "channel": a.channel,
                     "payload": a.payload,
                 })
             })
@@ -568,7 +605,7 @@ pub async fn fan_out(
                     a.row.id.into(),
                     product.id.into(),
                     point_id.into(),
-                    a.row.destination_id.into(),
+                    a.destination_id.into(),
                     a.channel.into(),
                     a.payload.clone().into(),
                     "pending".into(),

@@ -6,8 +6,11 @@
 mod cli;
 mod deploy;
 mod discord;
+mod email;
 mod fake_amazon;
 mod fake_discord;
+mod fake_openai;
+mod fake_smtp;
 mod fake_telegram;
 mod fetch;
 mod migrate;

@@ -8,3 +8,5 @@ pub mod products;
 pub mod queue_jobs;
 pub mod users;
 pub mod watches;
+// Issue #6: email alerts.
+pub mod email_verifications;
