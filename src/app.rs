@@ -164,7 +164,9 @@ impl App {
                 .map_err(|e| anyhow::anyhow!("short-link resolver: {e}"))?,
         };
         let mut notifiers = opts.notifiers.unwrap_or_default();
-        if let Some(email) = crate::email::EmailNotifier::from_config(&config, &db, &queues)? {
+        if !notifiers.has("email")
+            && let Some(email) = crate::email::EmailNotifier::from_config(&config, &db, &queues)?
+        {
             notifiers = notifiers.with("email", Arc::new(email));
         }
         if let Some(dir) = config.delivery_log_dir.clone() {

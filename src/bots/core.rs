@@ -475,7 +475,7 @@ pub fn alert(
         }
         "email_bouncing" => {
             return View {
-                lines: vec![t(locale, Key::EmailOff, &[])],
+                lines: vec![t(locale, Key::EmailBouncing, &[])],
                 ..View::default()
             };
         }
@@ -821,6 +821,73 @@ pub fn welcome(locale: &str) -> String {
     .map(|k| t(locale, *k, &[]))
     .collect::<Vec<_>>()
     .join("\n")
+}
+
+/// `/email <address>`, `/email off`, or `/email` alone: the reply, in the
+/// person's language. Both bots use it.
+pub async fn email_command(
+    app: &crate::app::App,
+    who: &crate::tracking::Identity,
+    locale: &str,
+    args: &str,
+) -> String {
+    use crate::email::{self, EmailLinkError, LinkOutcome};
+    let args = args.trim();
+    if args.is_empty() {
+        return t(locale, Key::EmailUsage, &[]);
+    }
+    let user = match crate::tracking::ensure_user(app, who).await {
+        Ok(u) => u,
+        Err(e) => return error_text(locale, &e),
+    };
+    if args.eq_ignore_ascii_case("off") {
+        return match email::unlink(app, &user).await {
+            Ok(()) => t(locale, Key::EmailOff, &[]),
+            Err(e) => error_text(locale, &TrackError::Internal(e)),
+        };
+    }
+    if email::looks_like_code(args) {
+        if let Some(reply) = email_code(app, who, locale, args).await {
+            return reply;
+        }
+    }
+    match email::request_link(app, &user, args).await {
+        Ok(LinkOutcome::Sent { address }) => format!(
+            "{}\n{}",
+            t(locale, Key::EmailLinkSent, &[("email", &address)]),
+            t(locale, Key::EmailCodeHint, &[])
+        ),
+        Err(EmailLinkError::Invalid) => t(locale, Key::EmailInvalid, &[]),
+        Err(EmailLinkError::TooMany) => t(locale, Key::EmailTooMany, &[]),
+        Err(EmailLinkError::NotConfigured) => t(locale, Key::EmailNotConfigured, &[]),
+        Err(EmailLinkError::BadCode) => t(locale, Key::EmailBadCode, &[]),
+        Err(EmailLinkError::Send(_)) => t(locale, Key::EmailSendFailed, &[]),
+        Err(EmailLinkError::Internal(e)) => error_text(locale, &TrackError::Internal(e)),
+    }
+}
+
+/// A 6-digit code sent in chat while a verification is pending: the reply,
+/// or `None` when the text is not such an answer.
+pub async fn email_code(
+    app: &crate::app::App,
+    who: &crate::tracking::Identity,
+    locale: &str,
+    text: &str,
+) -> Option<String> {
+    use crate::email::{self, EmailLinkError};
+    if !email::looks_like_code(text) {
+        return None;
+    }
+    let user = crate::tracking::ensure_user(app, who).await.ok()?;
+    if !email::pending_code(app, &user).await {
+        return None;
+    }
+    Some(match email::confirm_code(app, &user, text.trim()).await {
+        Ok(_) => t(locale, Key::EmailVerified, &[]),
+        Err(EmailLinkError::BadCode) => t(locale, Key::EmailBadCode, &[]),
+        Err(EmailLinkError::Internal(e)) => error_text(locale, &TrackError::Internal(e)),
+        Err(_) => t(locale, Key::ErrorGeneric, &[]),
+    })
 }
 
 /// A short, localized reply for a failed use-case; never internal details.

@@ -82,7 +82,7 @@ async fn reload(e: &EmailApp, u: &users::Model) -> users::Model {
 }
 
 /// The 6-digit code in a verification email's text.
-fn code_in(mail: &Mail) -> String {
+pub fn code_in(mail: &Mail) -> String {
     mail.plain()
         .lines()
         .find_map(|l| {

@@ -764,3 +764,62 @@ async fn run_with_only_a_token_is_a_working_bot() {
         "the token leaked into the log"
     );
 }
+
+/// `/email` in Telegram: the verification email arrives, its 6-digit code
+/// sent back in chat confirms the address, `/email off` removes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_address_is_linked_with_the_code_from_the_email() {
+    let smtp = crate::fake_smtp::FakeSmtp::start().await;
+    let vars = smtp.env();
+    let Some(bot) = Bot::start_with(Mode::Scaled, |env| {
+        env.extend(vars.into_iter().map(|(k, v)| (k.to_string(), v)));
+        env.insert(
+            "JWT_SECRET".into(),
+            "a-test-secret-that-is-long-enough-0123456789".into(),
+        );
+        env.insert("PUBLIC_URL".into(), "https://pricewatch.example.org".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let (tg, user) = (&bot.tg, 7070);
+    tg.push(private_text(user, "en", "/email ada@example").unwrap());
+    let got = last(&tg.wait_for(user, 1).await).clone();
+    assert_eq!(got.text(), "That doesn't look like an email address.");
+    tg.push(private_text(user, "en", "/email ada@example.org").unwrap());
+    let got = last(&tg.wait_for(user, 2).await).clone();
+    assert_eq!(
+        got.text(),
+        "I've sent a confirmation link to ada@example.org. Open it to get alerts by email too.\nOr send me the 6-digit code from the email."
+    );
+    let mail = smtp.mails_to("ada@example.org").remove(0);
+    let code = crate::email::code_in(&mail);
+    tg.push(private_text(user, "en", "000000").unwrap());
+    let wrong = last(&tg.wait_for(user, 3).await).clone();
+    assert_ne!(
+        wrong.text(),
+        "Your email address is confirmed. Alerts will now also arrive by email."
+    );
+    tg.push(private_text(user, "en", &code).unwrap());
+    let ok = last(&tg.wait_for(user, 4).await).clone();
+    assert_eq!(
+        ok.text(),
+        "Your email address is confirmed. Alerts will now also arrive by email."
+    );
+    let u = pricewatch::store::entities::users::Entity::find()
+        .filter(pricewatch::store::entities::users::Column::PlatformUserId.eq(user.to_string()))
+        .one(&bot.t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(u.email.as_deref(), Some("ada@example.org"));
+    assert!(u.email_verified_at.is_some());
+    tg.push(private_text(user, "en", "/email off").unwrap());
+    let off = last(&tg.wait_for(user, 5).await).clone();
+    assert_eq!(
+        off.text(),
+        "Email alerts are off. I'll only message you here."
+    );
+    bot.stop().await;
+}

@@ -236,7 +236,11 @@ impl Discord {
                 }
                 Err(e) => say(with_notice(text(&core::error_text(&l, &e))), true),
             },
-            "email" => say(with_notice(text(&t(&l, Key::EmailUsage, &[]))), true),
+            "email" => {
+                let args = string_option(&c, "address").unwrap_or_default();
+                let reply = core::email_command(&self.app, &who, &l, &args).await;
+                say(with_notice(text(&reply)), true)
+            }
             "lang" => {
                 let code = string_option(&c, "language").unwrap_or_default();
                 match crate::i18n::LOCALES.iter().find(|x| **x == code) {

@@ -246,6 +246,11 @@ impl Telegram {
             {
                 return self.answer_dialogue(&ctx, pending, &text).await;
             }
+            if let Some(who) = &ctx.who
+                && let Some(reply) = core::email_code(&self.app, who, &ctx.locale, &text).await
+            {
+                return self.say(&ctx, &reply).await;
+            }
             let reply = if links.is_empty() {
                 t(&ctx.locale, Key::Help, &[])
             } else {
@@ -490,16 +495,8 @@ impl Telegram {
     }
 
     async fn email(&self, ctx: &Ctx, who: &Identity, args: &str) {
-        let l = ctx.locale.as_str();
-        let _ = who;
-        let text = if args.is_empty() {
-            t(l, Key::EmailUsage, &[])
-        } else if !args.contains('@') && !args.eq_ignore_ascii_case("off") {
-            t(l, Key::EmailInvalid, &[])
-        } else {
-            t(l, Key::EmailUsage, &[])
-        };
-        self.say(ctx, &text).await
+        let reply = core::email_command(&self.app, who, &ctx.locale, args).await;
+        self.say(ctx, &reply).await
     }
 
     async fn send_settings(&self, ctx: &Ctx, who: &Identity, edit: Option<MessageId>) {
