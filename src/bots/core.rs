@@ -846,10 +846,8 @@ pub async fn email_command(
             Err(e) => error_text(locale, &TrackError::Internal(e)),
         };
     }
-    if email::looks_like_code(args) {
-        if let Some(reply) = email_code(app, who, locale, args).await {
-            return reply;
-        }
+    if let Some(reply) = email_code(app, who, locale, args).await {
+        return reply;
     }
     match email::request_link(app, &user, args).await {
         Ok(LinkOutcome::Sent { address }) => format!(
