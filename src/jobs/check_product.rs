@@ -360,6 +360,7 @@ async fn watchers(
         .column((users::Entity, users::Column::Locale))
         .column((users::Entity, users::Column::AlertsDay))
         .column((users::Entity, users::Column::AlertsToday))
+        .column((users::Entity, users::Column::DailyCap))
         .expr_as(
             Expr::col((destinations::Entity, destinations::Column::Kind)),
             sea_orm::sea_query::Alias::new("destination_kind"),
@@ -428,10 +429,18 @@ async fn watchers(
             last_stock_alert_at: r.try_get("", "last_stock_alert_at")?,
             target_minor,
             locale: r.try_get("", "locale")?,
-            alerts_today: if alerts_day == Some(today) {
-                u32::try_from(alerts_today).unwrap_or(0)
-            } else {
-                0
+            alerts_today: {
+                let count = if alerts_day == Some(today) {
+                    u32::try_from(alerts_today).unwrap_or(0)
+                } else {
+                    0
+                };
+                // A person's own cap (`/settings`) below the instance's.
+                let cap: Option<i32> = r.try_get("", "daily_cap")?;
+                match cap.and_then(|c| u32::try_from(c).ok()).filter(|c| *c > 0) {
+                    Some(c) if count >= c => u32::MAX,
+                    _ => count,
+                }
             },
             destination_kind: r.try_get("", "destination_kind")?,
             email_destination_id: r.try_get("", "email_destination_id")?,

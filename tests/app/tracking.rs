@@ -511,3 +511,41 @@ async fn a_product_amazon_removed_is_marked_gone_and_each_watcher_told_once() {
     ));
     assert_eq!(t.fake.requests().len(), before);
 }
+
+/// A person's own daily cap (`/settings`) holds back alerts past it; others
+/// still get theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_personal_daily_cap_holds_back_alerts_past_it() {
+    let Some(page) = de_page_at(1299) else { return };
+    let Some(mut t) = spawn_app(Mode::Embedded).await else {
+        return;
+    };
+    let other = "https://www.amazon.de/dp/B0743DGBT8";
+    t.fake.answer(ASIN, Answer::Html(page.clone()));
+    t.fake.answer("B0743DGBT8", Answer::Html(page));
+    for url in [URL, other] {
+        tracking::track(&t.app, &person("1"), &chat("100"), url, None)
+            .await
+            .unwrap();
+    }
+    tracking::track(&t.app, &person("2"), &chat("200"), other, None)
+        .await
+        .unwrap();
+    tracking::chat::change_setting(
+        &t.app,
+        &person("1"),
+        tracking::chat::Setting::DailyCap(Some(1)),
+    )
+    .await
+    .unwrap();
+    t.fake.answer(ASIN, Answer::Html(de_page_at(999).unwrap()));
+    t.fake
+        .answer("B0743DGBT8", Answer::Html(de_page_at(999).unwrap()));
+    assert_eq!(sweep_later(&t).await, 2);
+    eventually(20, "two alerts", || async { t.sent.sent().len() >= 2 }).await;
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    t.stop_workers().await;
+    let mut to: Vec<String> = t.sent.sent().iter().map(|d| d.address.clone()).collect();
+    to.sort_unstable();
+    assert_eq!(to, ["100", "200"], "person 1 capped at one alert a day");
+}
