@@ -81,16 +81,41 @@ pub enum Toggle {
 /// callback data; Discord allows 100).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    Set { product_id: i64, preset: Preset },
-    Chart { watch_id: i64 },
-    Edit { watch_id: i64 },
-    Pause { watch_id: i64 },
-    Resume { watch_id: i64 },
-    Remove { watch_id: i64 },
-    Snooze { watch_id: i64 },
-    Page { page: usize },
-    Lang { locale: String },
-    Toggle { setting: Toggle },
+    Set {
+        product_id: i64,
+        preset: Preset,
+    },
+    Chart {
+        watch_id: i64,
+    },
+    /// A product's chart, for anyone (feed posts).
+    ProductChart {
+        product_id: i64,
+    },
+    Edit {
+        watch_id: i64,
+    },
+    Pause {
+        watch_id: i64,
+    },
+    Resume {
+        watch_id: i64,
+    },
+    Remove {
+        watch_id: i64,
+    },
+    Snooze {
+        watch_id: i64,
+    },
+    Page {
+        page: usize,
+    },
+    Lang {
+        locale: String,
+    },
+    Toggle {
+        setting: Toggle,
+    },
 }
 
 impl Action {
@@ -98,6 +123,7 @@ impl Action {
         match self {
             Action::Set { product_id, preset } => format!("s:{product_id}:{}", preset.code()),
             Action::Chart { watch_id } => format!("c:{watch_id}"),
+            Action::ProductChart { product_id } => format!("h:{product_id}"),
             Action::Edit { watch_id } => format!("e:{watch_id}"),
             Action::Pause { watch_id } => format!("p:{watch_id}"),
             Action::Resume { watch_id } => format!("r:{watch_id}"),
@@ -130,6 +156,7 @@ impl Action {
                 }
             }
             "c" => Action::Chart { watch_id: id()? },
+            "h" => Action::ProductChart { product_id: id()? },
             "e" => Action::Edit { watch_id: id()? },
             "p" => Action::Pause { watch_id: id()? },
             "r" => Action::Resume { watch_id: id()? },
@@ -527,6 +554,159 @@ pub fn alert(
         image_url: p.image_url.clone(),
         buttons,
         product_title: Some(title),
+    }
+}
+
+/// The reply to `/feed on` and `/feed status`: what the feed posts.
+pub fn feed_summary(locale: &str, o: &crate::tracking::feeds::FeedOptions) -> String {
+    let lows = if o.lows {
+        t(locale, Key::FeedLowsPart, &[])
+    } else {
+        String::new()
+    };
+    let markets = if o.markets.is_empty() {
+        String::new()
+    } else {
+        t(
+            locale,
+            Key::FeedMarketsPart,
+            &[("markets", &o.markets.join(", "))],
+        )
+    };
+    let digest = match o.digest_hours {
+        Some(h) => t(locale, Key::FeedDigestPart, &[("hours", &h.to_string())]),
+        None => String::new(),
+    };
+    t(
+        locale,
+        Key::FeedOn,
+        &[
+            ("min", &o.min_drop_pct.to_string()),
+            ("lows", &lows),
+            ("markets", &markets),
+            ("digest", &digest),
+        ],
+    )
+}
+
+/// Where a feed post's "Track this" and "Chart" buttons lead, per platform.
+pub struct FeedButtons {
+    pub track: Box<dyn Fn(i64) -> ButtonTarget + Send + Sync>,
+    pub chart: Box<dyn Fn(i64) -> ButtonTarget + Send + Sync>,
+}
+
+fn deal_line(locale: &str, p: &AlertPayload) -> Option<String> {
+    let currency = currency_of(&p.currency);
+    let (median, price) = (p.old_price_minor?, p.new_price_minor?);
+    Some(t(
+        locale,
+        Key::FeedDrop,
+        &[
+            ("pct", &percent_change(locale, median, price)),
+            ("median", &money(locale, median, currency)),
+        ],
+    ))
+}
+
+/// A feed post: the product card, the drop below the 30-day median, and
+/// buttons anyone can use. It never says who tracks the product.
+pub fn feed_post(
+    locale: &str,
+    p: &AlertPayload,
+    buttons: &FeedButtons,
+    affiliate_tag: Option<&str>,
+) -> View {
+    if !p.items.is_empty() {
+        return feed_digest(locale, p, buttons, affiliate_tag);
+    }
+    let currency = currency_of(&p.currency);
+    let mut lines = Vec::new();
+    if let Some(price) = p.new_price_minor {
+        lines.push(t(
+            locale,
+            Key::ProductPrice,
+            &[("price", &money(locale, price, currency))],
+        ));
+    }
+    lines.extend(deal_line(locale, p));
+    if p.lowest_90d {
+        lines.push(t(locale, Key::FeedAllTimeLow, &[]));
+    }
+    let url = buy_url(&p.marketplace, &p.asin, affiliate_tag);
+    View {
+        title: Some(if p.title.trim().is_empty() {
+            format!("{} ({})", p.asin, p.marketplace)
+        } else {
+            p.title.clone()
+        }),
+        url: Some(url.clone()),
+        lines,
+        image_url: p.image_url.clone(),
+        buttons: vec![
+            vec![
+                Button {
+                    label: t(locale, Key::FeedTrackThis, &[]),
+                    target: (buttons.track)(p.product_id),
+                },
+                Button {
+                    label: t(locale, Key::ButtonChart, &[]),
+                    target: (buttons.chart)(p.product_id),
+                },
+            ],
+            vec![Button {
+                label: t(locale, Key::ButtonBuy, &[]),
+                target: ButtonTarget::Url(url),
+            }],
+        ],
+        product_title: None,
+    }
+}
+
+/// Up to ten deals in one post, numbered, with a "Track this" per deal.
+fn feed_digest(
+    locale: &str,
+    p: &AlertPayload,
+    buttons: &FeedButtons,
+    affiliate_tag: Option<&str>,
+) -> View {
+    let mut lines = Vec::new();
+    let mut rows: Vec<Vec<Button>> = Vec::new();
+    for (i, item) in p.items.iter().enumerate() {
+        let n = i + 1;
+        let currency = currency_of(&item.currency);
+        let price = item
+            .new_price_minor
+            .map(|m| money(locale, m, currency))
+            .unwrap_or_default();
+        let title = if item.title.trim().is_empty() {
+            item.asin.clone()
+        } else {
+            shorten(&item.title, 70)
+        };
+        let deal = deal_line(locale, item).unwrap_or_default();
+        lines.push(format!("{n}. {title}\n     {price} · {deal}"));
+        lines.push(format!(
+            "     {}",
+            buy_url(&item.marketplace, &item.asin, affiliate_tag)
+        ));
+        let button = Button {
+            label: format!("{n} · {}", t(locale, Key::FeedTrackThis, &[])),
+            target: (buttons.track)(item.product_id),
+        };
+        match rows.last_mut() {
+            Some(row) if row.len() < 5 => row.push(button),
+            _ => rows.push(vec![button]),
+        }
+    }
+    View {
+        title: Some(t(
+            locale,
+            Key::FeedDigestTitle,
+            &[("count", &p.items.len().to_string())],
+        )),
+        lines,
+        buttons: rows,
+        ..View::default()
     }
 }
 
@@ -953,6 +1133,7 @@ mod tests {
                 preset: Preset::Custom,
             },
             Action::Chart { watch_id: 1 },
+            Action::ProductChart { product_id: 9 },
             Action::Edit { watch_id: 2 },
             Action::Pause { watch_id: 3 },
             Action::Resume { watch_id: 4 },

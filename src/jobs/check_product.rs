@@ -310,7 +310,15 @@ async fn record(
                 offer: offer_of(condition),
                 at: now,
             };
-            fan_out(app, &updated, point_id, &previous, &now_obs).await?
+            let alerts = fan_out(app, &updated, point_id, &previous, &now_obs).await?;
+            if let (Some(new), Some(old)) = (price, previous.price_minor)
+                && new < old
+                && let Err(e) = super::feeds::on_drop(app, &updated, point_id, new, now).await
+            {
+                // Feeds are extra: a failure here must not undo the check.
+                tracing::warn!(error = %format!("{e:#}"), product.id = updated.id, "feed posts failed");
+            }
+            alerts
         }
         _ => 0,
     };

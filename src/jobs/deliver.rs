@@ -71,15 +71,10 @@ pub async fn run(app: &App, id: i64) -> anyhow::Result<DeliverOutcome> {
     };
     let mut payload: AlertPayload = serde_json::from_str(&row.payload).unwrap_or_default();
     // The outbox row freezes the alert's prices; the product's name and
-    // picture come from its row now.
-    if let Some(p) = products::Entity::find_by_id(payload.product_id)
-        .one(&app.db)
-        .await?
-    {
-        payload.marketplace = p.marketplace;
-        payload.asin = p.asin;
-        payload.title = p.title.unwrap_or_default();
-        payload.image_url = p.image_url;
+    // picture come from its row now (for each deal of a feed digest, too).
+    describe(app, &mut payload).await?;
+    for item in &mut payload.items {
+        describe(app, item).await?;
     }
     let delivery = Delivery {
         idempotency_key: row.idempotency_key.clone(),
@@ -182,6 +177,20 @@ async fn finish(
 
 /// The platform refuses this destination: pause it (and so every watch that
 /// alerts there) until the user comes back.
+/// Fills in the product's current name, picture and storefront.
+async fn describe(app: &App, payload: &mut AlertPayload) -> anyhow::Result<()> {
+    if let Some(p) = products::Entity::find_by_id(payload.product_id)
+        .one(&app.db)
+        .await?
+    {
+        payload.marketplace = p.marketplace;
+        payload.asin = p.asin;
+        payload.title = p.title.unwrap_or_default();
+        payload.image_url = p.image_url;
+    }
+    Ok(())
+}
+
 pub async fn pause_destination(app: &App, destination_id: i64, reason: &str) -> anyhow::Result<()> {
     let now = Utc::now();
     let q = Query::update()

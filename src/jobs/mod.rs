@@ -6,6 +6,7 @@
 pub mod check_product;
 pub mod dbqueue;
 pub mod deliver;
+pub mod feeds;
 pub mod sweep;
 
 use std::sync::Arc;

@@ -127,6 +127,9 @@ pub async fn outbox_loop(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<b
         if let Err(e) = redeliver_once(&app, Utc::now()).await {
             tracing::warn!(error = %format!("{e:#}"), "outbox sweep failed");
         }
+        if let Err(e) = super::feeds::digests_once(&app, Utc::now()).await {
+            tracing::warn!(error = %format!("{e:#}"), "feed digests failed");
+        }
     }
 }
 

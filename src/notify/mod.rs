@@ -38,6 +38,9 @@ pub struct AlertPayload {
     pub target_minor: Option<i64>,
     pub lowest_90d: bool,
     pub locale: String,
+    /// A feed digest: the deals it gathers (each like a single feed post).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<AlertPayload>,
 }
 
 /// Why a send failed, by what the outbox should do.

@@ -3,6 +3,7 @@
 //! Telegram or Discord.
 
 pub mod chat;
+pub mod feeds;
 pub mod history;
 
 use chrono::Utc;

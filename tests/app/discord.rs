@@ -566,7 +566,7 @@ async fn register_installs_the_translated_commands() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(stdout.starts_with("Registered 7 commands"), "{stdout}");
+        assert!(stdout.starts_with("Registered 8 commands"), "{stdout}");
         let put = dc
             .wait(1, |c| c.method == "PUT" && c.path == path)
             .await
@@ -585,12 +585,101 @@ async fn register_installs_the_translated_commands() {
         assert_eq!(
             names,
             [
-                "track", "list", "untrack", "history", "email", "lang", "settings"
+                "track", "list", "untrack", "history", "email", "lang", "settings", "feed"
             ]
         );
+        assert_eq!(put.body[7]["default_member_permissions"], json!("16"));
         let track = &put.body[0];
         assert_eq!(track["name_localizations"]["de"], json!("beobachten"));
         assert_eq!(track["options"][0]["name"], json!("url"));
         assert_eq!(put.body[2]["options"][0]["autocomplete"], json!(true));
     }
+}
+
+/// A Discord channel's deal feed: only members who may manage channels set
+/// it up; a big drop is posted to the channel through the REST API, and
+/// "Track this" there makes a watch for whoever clicked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_feed_posts_drops_and_anyone_can_track_them() {
+    if de_page_at(1).is_none() {
+        return;
+    }
+    let Some(bot) = Bot::start(Mode::Scaled).await else {
+        return;
+    };
+    let t = &bot.t;
+    let deals = "1033681997136146999";
+    let on = json!([{"type": 1, "name": "on", "options": [
+        {"type": 7, "name": "channel", "value": deals},
+        {"type": 4, "name": "min_drop", "value": 20}]}]);
+    let mut nobody = command(BOB, true, "feed", on.clone());
+    nobody["member"]["permissions"] = json!("0");
+    let refused = bot.send(&nobody).await;
+    assert_eq!(
+        refused["data"]["content"],
+        json!("You need the Manage Channels permission to change a channel's deal feed.")
+    );
+    let ok = bot.send(&command(ALICE, true, "feed", on)).await;
+    assert_eq!(
+        ok["data"]["content"],
+        json!("Deal feed on: products at least 20% below their 30-day median.")
+    );
+
+    t.fake
+        .answer("B0000DFEED", Answer::Html(de_page_at(1000).unwrap()));
+    let cmd = command(
+        ALICE,
+        false,
+        "track",
+        json!([
+            opt("url", "https://www.amazon.de/dp/B0000DFEED"),
+            opt("target", "1,00")
+        ]),
+    );
+    deferred_ephemeral(&bot.send(&cmd).await);
+    bot.dc.edited(cmd["token"].as_str().unwrap()).await;
+    t.fake
+        .answer("B0000DFEED", Answer::Html(de_page_at(750).unwrap()));
+    assert_eq!(sweep_later(t).await, 1);
+    let channel_path = format!("/channels/{deals}/messages");
+    let post = bot
+        .dc
+        .wait(1, |c| c.method == "POST" && c.path == channel_path)
+        .await
+        .remove(0);
+    let d = post.embed()["description"].as_str().unwrap();
+    assert!(
+        d.contains("Price: €7.50\n−25% below the 30-day median \\(€10.00\\)"),
+        "{d}"
+    );
+    assert_eq!(post.body["allowed_mentions"], json!({"parse": []}));
+    let track = post.button("Track this").unwrap();
+    assert!(track.ends_with("|0"), "{track}");
+
+    // Bob clicks "Track this" in the channel: his own watch, by DM.
+    let click = click(BOB, &track);
+    deferred_ephemeral(&bot.send(&click).await);
+    let done = bot.dc.edited(click["token"].as_str().unwrap()).await;
+    assert!(
+        done.body["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Done! I'll let you know whenever the price of"),
+        "{}",
+        done.body
+    );
+    let bobs = destinations::Entity::find()
+        .filter(destinations::Column::Address.eq(BOB))
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bobs.kind, "discord_dm");
+    let n = watches::Entity::find()
+        .filter(watches::Column::DestinationId.eq(bobs.id))
+        .all(&t.app.db)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(n, 1);
 }

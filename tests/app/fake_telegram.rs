@@ -88,6 +88,8 @@ struct Inner {
     /// Errors to answer the next sends with (`retry_after` seconds, or a 403).
     failures: VecDeque<Failure>,
     admins: HashSet<(i64, i64)>,
+    /// Public channels by @username.
+    channels: std::collections::HashMap<String, i64>,
     next_message_id: i64,
 }
 
@@ -161,6 +163,15 @@ impl FakeTelegram {
 
     pub fn fail_next(&self, f: Failure) {
         self.inner.lock().unwrap().failures.push_back(f);
+    }
+
+    /// A public channel `@name` with this id.
+    pub fn add_channel(&self, name: &str, id: i64) {
+        self.inner
+            .lock()
+            .unwrap()
+            .channels
+            .insert(name.trim_start_matches('@').to_string(), id);
     }
 
     pub fn make_admin(&self, chat: i64, user: i64) {
@@ -305,8 +316,31 @@ async fn method(
             }
             ok(m)
         }
+        "getchat" => {
+            let name = body["chat_id"].as_str().unwrap_or_default().trim_start_matches('@');
+            match inner.channels.get(name) {
+                Some(id) => ok(json!({
+                    "id": id, "type": "channel", "title": "Deals", "username": name,
+                    "accent_color_id": 0, "max_reaction_count": 11,
+                    "accepted_gift_types": {"unlimited_gifts": false, "limited_gifts": false,
+                        "unique_gifts": false, "premium_subscription": false}
+                })),
+                None => (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(json!({"ok": false, "error_code": 400, "description": "Bad Request: chat not found"})),
+                )
+                    .into_response(),
+            }
+        }
         "getchatmember" => {
-            let chat = body["chat_id"].as_i64().unwrap_or_default();
+            let chat = match &body["chat_id"] {
+                Value::String(name) => inner
+                    .channels
+                    .get(name.trim_start_matches('@'))
+                    .copied()
+                    .unwrap_or_default(),
+                v => v.as_i64().unwrap_or_default(),
+            };
             let user = body["user_id"].as_i64().unwrap_or_default();
             let who = json!({"id": user, "is_bot": false, "first_name": "Member"});
             if inner.admins.contains(&(chat, user)) {

@@ -823,3 +823,222 @@ async fn an_email_address_is_linked_with_the_code_from_the_email() {
     );
     bot.stop().await;
 }
+
+/// A Telegram channel's deal feed: admins subscribe it from a private chat;
+/// big drops among everyone's products are posted once a day at most;
+/// "Track this" opens a private chat that makes a watch for whoever tapped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_feed_posts_big_drops_once_a_day_and_track_this_makes_a_watch() {
+    if de_page_at(1).is_none() {
+        return;
+    }
+    let Some(bot) = Bot::start(Mode::Scaled).await else {
+        return;
+    };
+    let (tg, t) = (&bot.tg, &bot.t);
+    let channel = fixture("channel_post.json").unwrap()["channel_post"]["chat"]["id"]
+        .as_i64()
+        .unwrap();
+    tg.add_channel("deals_channel", channel);
+    let (admin, member) = (4242, 5151);
+    tg.make_admin(channel, admin);
+
+    let feed_on = "/feed on @deals_channel min=20%";
+    tg.push(private_text(member, "en", feed_on).unwrap());
+    let refused = last(&tg.wait_for(member, 1).await).clone();
+    assert_eq!(
+        refused.text(),
+        "Only the chat's admins can change its deal feed."
+    );
+    tg.push(private_text(admin, "en", feed_on).unwrap());
+    let not_yet = last(&tg.wait_for(admin, 1).await).clone();
+    assert_eq!(
+        not_yet.text(),
+        "Make me an admin of @deals_channel first, so I can post there."
+    );
+    tg.make_admin(channel, crate::fake_telegram::BOT_ID);
+    tg.push(private_text(admin, "en", feed_on).unwrap());
+    let on = last(&tg.wait_for(admin, 2).await).clone();
+    assert_eq!(
+        on.text(),
+        "Deal feed on: products at least 20% below their 30-day median."
+    );
+
+    // Three products someone tracks drop by 10%, 25% and 40%.
+    let asins = ["B0000FEED1", "B0000FEED2", "B0000FEED3"];
+    let tracker = pricewatch::tracking::Identity {
+        platform: pricewatch::tracking::Platform::Telegram,
+        user_id: "31337".into(),
+        display_name: Some("Secret Tracker".into()),
+        locale: Some("en".into()),
+    };
+    for asin in asins {
+        t.fake.answer(asin, Answer::Html(de_page_at(1000).unwrap()));
+        let dest = pricewatch::tracking::DestinationRef {
+            kind: pricewatch::tracking::DestinationKind::TelegramChat,
+            address: "31337".into(),
+        };
+        let url = format!("https://www.amazon.de/dp/{asin}");
+        pricewatch::tracking::track(&t.app, &tracker, &dest, &url, None)
+            .await
+            .unwrap();
+    }
+    for (asin, price) in asins.iter().zip([900, 750, 600]) {
+        t.fake
+            .answer(asin, Answer::Html(de_page_at(price).unwrap()));
+    }
+    assert_eq!(sweep_later(t).await, 3);
+    let posts = tg.wait_for(channel, 2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let posts = if tg.to_chat(channel).len() == 2 {
+        posts
+    } else {
+        tg.to_chat(channel)
+    };
+    assert_eq!(
+        posts.len(),
+        2,
+        "{:#?}",
+        posts.iter().map(Call::text).collect::<Vec<_>>()
+    );
+    let texts: Vec<String> = posts.iter().map(Call::text).collect();
+    for want in [
+        "Price: €6.00\n−40% below the 30-day median (€10.00)\nLowest price ever seen!",
+        "Price: €7.50\n−25% below the 30-day median (€10.00)",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(want)),
+            "{want} in {texts:#?}"
+        );
+    }
+    for p in &posts {
+        assert!(!p.text().contains("Secret Tracker") && !p.text().contains("31337"));
+    }
+    let third = bot.product("B0000FEED3").await;
+    let track_this = posts
+        .iter()
+        .find_map(|p| {
+            p.button("Track this")
+                .filter(|u| u.ends_with(&format!("t{}", third.id)))
+        })
+        .unwrap();
+    assert_eq!(
+        track_this,
+        format!("https://t.me/{BOT_USERNAME}?start=t{}", third.id)
+    );
+
+    // Another drop of the same product within 24 hours: no second post.
+    t.fake
+        .answer("B0000FEED3", Answer::Html(de_page_at(500).unwrap()));
+    assert_eq!(sweep_later(t).await, 3);
+    eventually(20, "the new price to be recorded", || async {
+        bot.product("B0000FEED3").await.last_price_minor == Some(500)
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(tg.to_chat(channel).len(), 2);
+
+    // "Track this" opens the bot with /start t<id>: a watch for the tapper.
+    tg.push(private_text(77, "en", &format!("/start t{}", third.id)).unwrap());
+    let done = last(&tg.wait_for(77, 1).await).clone();
+    assert!(
+        done.text()
+            .starts_with("Done! I'll let you know whenever the price of"),
+        "{}",
+        done.text()
+    );
+    let mine = bot
+        .watches()
+        .await
+        .into_iter()
+        .filter(|w| w.product_id == third.id)
+        .count();
+    assert_eq!(mine, 2, "the tracker's watch and the tapper's");
+
+    // The channel removes the bot: its feed stops.
+    let mut removed = fixture("my_chat_member_bot_blocked.json").unwrap();
+    removed["my_chat_member"]["chat"] = json!({"id": channel, "title": "Deals", "type": "channel"});
+    tg.push(removed);
+    eventually(10, "the channel to be paused", || async {
+        destinations::Entity::find()
+            .filter(destinations::Column::Address.eq(channel.to_string()))
+            .one(&t.app.db)
+            .await
+            .unwrap()
+            .is_some_and(|d| d.paused_at.is_some())
+    })
+    .await;
+    bot.stop().await;
+}
+
+/// A group's feed with a digest: deals are held and posted together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_digest_feed_groups_its_deals_into_one_post() {
+    if de_page_at(1).is_none() {
+        return;
+    }
+    let Some(bot) = Bot::start(Mode::Embedded).await else {
+        return;
+    };
+    let (tg, t) = (&bot.tg, &bot.t);
+    let update = fixture("group_mention_amazon_link.adapted.json").unwrap();
+    let group = update["message"]["chat"]["id"].as_i64().unwrap();
+    let admin = update["message"]["from"]["id"].as_i64().unwrap();
+    tg.make_admin(group, admin);
+    let mut cmd = update.clone();
+    cmd["message"]["text"] = json!("/feed on min=20% digest=6h");
+    cmd["message"]["entities"] = json!([{"offset": 0, "length": 5, "type": "bot_command"}]);
+    tg.push(cmd);
+    let on = last(&tg.wait_for(group, 1).await).clone();
+    assert_eq!(
+        on.text(),
+        "Deal feed on: products at least 20% below their 30-day median, as a digest every 6 h."
+    );
+    for asin in ["B0000DIGE1", "B0000DIGE2"] {
+        t.fake.answer(asin, Answer::Html(de_page_at(1000).unwrap()));
+        tg.push(private_text(9, "en", &format!("/track https://www.amazon.de/dp/{asin}")).unwrap());
+    }
+    tg.wait_for(9, 2).await;
+    for asin in ["B0000DIGE1", "B0000DIGE2"] {
+        t.fake.answer(asin, Answer::Html(de_page_at(700).unwrap()));
+    }
+    assert_eq!(sweep_later(t).await, 2);
+    eventually(20, "two deals held", || async {
+        notifications::Entity::find()
+            .filter(notifications::Column::Status.eq("held"))
+            .count(&t.app.db)
+            .await
+            .unwrap()
+            == 2
+    })
+    .await;
+    assert_eq!(
+        tg.to_chat(group).len(),
+        1,
+        "nothing posted before the digest"
+    );
+    let later = chrono::Utc::now() + chrono::Duration::hours(7);
+    assert_eq!(
+        pricewatch::jobs::feeds::digests_once(&t.app, later)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        pricewatch::jobs::feeds::digests_once(&t.app, later)
+            .await
+            .unwrap(),
+        0
+    );
+    let digest = last(&tg.wait_for(group, 2).await).clone();
+    let text = digest.text();
+    assert!(text.starts_with("<b>🔥 2 deals</b>"), "{text}");
+    assert_eq!(
+        text.matches("−30% below the 30-day median (€10.00)")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(digest.buttons().len(), 2);
+    bot.stop().await;
+}

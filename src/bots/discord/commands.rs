@@ -119,7 +119,55 @@ pub fn all() -> Value {
             Key::CmdSettings,
             vec![]
         ),
+        feed(),
     ])
+}
+
+/// `/feed on|off|status`, shown only to members who may manage channels.
+fn feed() -> Value {
+    let channel = || {
+        let mut o = option(7, "channel", Key::FeedOptChannel, true);
+        o["channel_types"] = json!([0, 5]);
+        o
+    };
+    let sub = |name: &str, key: Key, options: Vec<Value>| {
+        json!({
+            "type": 1, "name": name,
+            "description": description(key),
+            "description_localizations": localized_description(key),
+            "options": options,
+        })
+    };
+    let mut min = option(4, "min_drop", Key::FeedOptMinDrop, false);
+    min["min_value"] = json!(1);
+    min["max_value"] = json!(90);
+    let mut digest = option(4, "digest_hours", Key::FeedOptDigest, false);
+    digest["min_value"] = json!(1);
+    digest["max_value"] = json!(168);
+    let mut c = command(
+        "feed",
+        Key::FeedNameFeed,
+        Key::FeedCmdFeed,
+        vec![
+            sub(
+                "on",
+                Key::FeedSubOn,
+                vec![
+                    channel(),
+                    min,
+                    option(5, "all_time_low", Key::FeedOptLows, false),
+                    option(3, "markets", Key::FeedOptMarkets, false),
+                    digest,
+                ],
+            ),
+            sub("off", Key::FeedSubOff, vec![channel()]),
+            sub("status", Key::FeedSubStatus, vec![channel()]),
+        ],
+    );
+    // Manage Channels; servers only.
+    c["default_member_permissions"] = json!("16");
+    c["contexts"] = json!([0]);
+    c
 }
 
 #[cfg(test)]

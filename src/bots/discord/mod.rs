@@ -255,7 +255,76 @@ impl Discord {
                 let body = self.settings_view(&who, &l).await;
                 say(with_notice(body), true)
             }
+            "feed" => say(text(&self.feed(&c, &who, &l).await), true),
             _ => say(text(&t(&l, Key::ErrorUnknownCommand, &[])), true),
+        }
+    }
+
+    /// `/feed on|off|status channel:#deals …`, for members who may manage
+    /// channels (Discord hides the command from others; this checks again).
+    async fn feed(&self, c: &CommandInteraction, who: &Identity, l: &str) -> String {
+        use crate::tracking::feeds::{self as tfeeds, FeedOptions, market};
+        let Some(member) = &c.member else {
+            return t(l, Key::FeedGuildOnly, &[]);
+        };
+        if !member.permissions.is_some_and(|p| p.manage_channels()) {
+            return t(l, Key::FeedManageChannels, &[]);
+        }
+        let Some(sub) = c.data.options.first() else {
+            return t(l, Key::FeedUsage, &[]);
+        };
+        let CommandDataOptionValue::SubCommand(opts) = &sub.value else {
+            return t(l, Key::FeedUsage, &[]);
+        };
+        let channel = opts
+            .iter()
+            .find_map(|o| match &o.value {
+                CommandDataOptionValue::Channel(id) => Some(id.get()),
+                _ => None,
+            })
+            .unwrap_or_else(|| c.channel_id.get());
+        let dest = DestinationRef {
+            kind: DestinationKind::DiscordChannel,
+            address: channel.to_string(),
+        };
+        match sub.name.as_str() {
+            "on" => {
+                let mut o = FeedOptions::default();
+                for opt in opts {
+                    match (opt.name.as_str(), &opt.value) {
+                        ("min_drop", CommandDataOptionValue::Integer(n)) => {
+                            o.min_drop_pct = u8::try_from(*n).unwrap_or(20).clamp(1, 90);
+                        }
+                        ("all_time_low", CommandDataOptionValue::Boolean(b)) => o.lows = *b,
+                        ("digest_hours", CommandDataOptionValue::Integer(n)) => {
+                            o.digest_hours = u8::try_from(*n).ok().filter(|h| *h > 0);
+                        }
+                        ("markets", CommandDataOptionValue::String(list)) => {
+                            for m in list.split([',', ' ']).filter(|m| !m.is_empty()) {
+                                match market(m) {
+                                    Some(name) => o.markets.push(name),
+                                    None => return t(l, Key::FeedBadOption, &[("option", m)]),
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                match tfeeds::subscribe(&self.app, &dest, who, &o).await {
+                    Ok(_) => core::feed_summary(l, &o),
+                    Err(e) => core::error_text(l, &e),
+                }
+            }
+            "off" => match tfeeds::unsubscribe(&self.app, &dest).await {
+                Ok(true) => t(l, Key::FeedOff, &[]),
+                Ok(false) => t(l, Key::FeedNone, &[]),
+                Err(e) => core::error_text(l, &e),
+            },
+            _ => match tfeeds::status(&self.app, &dest).await {
+                Ok(Some(f)) => core::feed_summary(l, &tfeeds::options_of(&f)),
+                Ok(None) => t(l, Key::FeedNone, &[]),
+                Err(e) => core::error_text(l, &e),
+            },
         }
     }
 
@@ -310,7 +379,8 @@ impl Discord {
         let Some((action, owner, here)) = parse_owned(custom) else {
             return Err(say(text(&t(&l, Key::ChatExpired, &[])), true));
         };
-        if owner != who.user_id {
+        // Owner "0": a feed post's buttons, for anyone.
+        if owner != who.user_id && owner != "0" {
             // A button made for someone else, or a forged custom_id.
             return Err(say(text(&t(&l, Key::ChatNotForYou, &[])), true));
         }
@@ -334,6 +404,18 @@ impl Discord {
                     .await
             }
             Action::Edit { .. } => target_modal(&l, &c.data.custom_id),
+            Action::ProductChart { product_id } => match self.product(product_id).await {
+                Some(product) => {
+                    let me = self.clone();
+                    let token = c.token.clone();
+                    tokio::spawn(async move {
+                        let (body, files) = me.product_chart(&l, &product, None).await;
+                        me.finish(&token, body, files).await;
+                    });
+                    deferred(true)
+                }
+                None => say(text(&t(&l, Key::ChatExpired, &[])), true),
+            },
             Action::Chart { watch_id } => match tchat::own_item(&self.app, &who, watch_id).await {
                 Ok(item) => {
                     let me = self.clone();
@@ -632,7 +714,17 @@ impl Discord {
 
     /// The chart as an attachment shown in the embed, with the stats.
     async fn chart(&self, l: &str, item: &tracking::WatchItem) -> (Value, Vec<File>) {
-        match core::chart(&self.app.db, l, &item.product, item.watch.target_minor).await {
+        self.product_chart(l, &item.product, item.watch.target_minor)
+            .await
+    }
+
+    async fn product_chart(
+        &self,
+        l: &str,
+        product: &crate::store::entities::products::Model,
+        target_minor: Option<i64>,
+    ) -> (Value, Vec<File>) {
+        match core::chart(&self.app.db, l, product, target_minor).await {
             Some((png, caption)) => {
                 let mut body = message(&caption, "", None);
                 body["embeds"][0]["image"] = json!({"url": "attachment://chart.png"});

@@ -47,14 +47,35 @@ impl DiscordNotifier {
 impl Notifier for DiscordNotifier {
     async fn send(&self, d: &Delivery) -> Result<(), SendError> {
         let locale = crate::i18n::supported(Some(&d.payload.locale));
-        let view = core::alert(
-            locale,
-            &d.kind,
-            &d.payload,
-            self.affiliate_tag.as_deref(),
-            chrono::Utc::now(),
-        );
-        let owner = self.owner(d).await.unwrap_or_default();
+        let feed = d.kind.starts_with("feed_");
+        let view = if feed {
+            // Buttons anyone in the channel can use ("0" = anyone).
+            let buttons = core::FeedButtons {
+                track: Box::new(|product_id| {
+                    core::ButtonTarget::Action(core::Action::Set {
+                        product_id,
+                        preset: core::Preset::Any,
+                    })
+                }),
+                chart: Box::new(|product_id| {
+                    core::ButtonTarget::Action(core::Action::ProductChart { product_id })
+                }),
+            };
+            core::feed_post(locale, &d.payload, &buttons, self.affiliate_tag.as_deref())
+        } else {
+            core::alert(
+                locale,
+                &d.kind,
+                &d.payload,
+                self.affiliate_tag.as_deref(),
+                chrono::Utc::now(),
+            )
+        };
+        let owner = if feed {
+            "0".to_string()
+        } else {
+            self.owner(d).await.unwrap_or_default()
+        };
         let mut body = message(&view, &owner, None);
         // Idempotency: Discord drops a second message with the same nonce.
         body["nonce"] = json!(nonce(&d.idempotency_key));

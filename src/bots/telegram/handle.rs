@@ -25,7 +25,6 @@ use crate::app::App;
 use crate::bots::core::{self, Action, MAX_CARDS, Preset, View};
 use crate::bots::dialogue::{Dialogues, Pending};
 use crate::i18n::{Key, t};
-use crate::notify::chart::{ChartInput, render_png};
 use crate::store::entities::products;
 use crate::tracking::{
     self, DestinationKind, DestinationRef, Identity, Platform, TrackError, chat as tchat,
@@ -35,6 +34,7 @@ pub struct Telegram {
     app: Arc<App>,
     bot: TgBot,
     username: String,
+    bot_id: UserId,
     dialogues: Dialogues,
     /// One update at a time per chat, so a reply to "Custom…" is read after
     /// the tap that asked for it.
@@ -143,6 +143,7 @@ impl Telegram {
             app,
             bot,
             username: me.user.username.clone().unwrap_or_default(),
+            bot_id: me.user.id,
             dialogues,
             chats: DashMap::new(),
         }
@@ -274,10 +275,9 @@ impl Telegram {
         }
     }
 
+    /// The bot was blocked, removed from a group or channel, or came back:
+    /// alerts and feed posts to that chat stop or start again.
     async fn on_membership(&self, u: ChatMemberUpdated) {
-        if !u.chat.is_private() {
-            return;
-        }
         let address = u.chat.id.0.to_string();
         let r = if u.new_chat_member.kind.is_present() {
             tchat::unpause_destination(&self.app, DestinationKind::TelegramChat, &address)
@@ -385,6 +385,7 @@ impl Telegram {
             return;
         };
         match name {
+            "start" if !args.is_empty() => self.start_payload(ctx, &who, args).await,
             "start" => {
                 let mut text = core::welcome(l);
                 if ctx.kind == ChatKind::Private {
@@ -462,6 +463,7 @@ impl Telegram {
                 }
             }
             "email" => self.email(ctx, &who, args).await,
+            "feed" => self.feed(ctx, &who, args).await,
             "lang" | "language" => {
                 if args.is_empty() {
                     return self
@@ -492,6 +494,121 @@ impl Telegram {
                 }
             }
         }
+    }
+
+    /// `/start t123` and `/start h123`: "Track this" and "Chart" on a feed
+    /// post open a private chat with the bot and arrive here.
+    async fn start_payload(&self, ctx: &Ctx, who: &Identity, payload: &str) {
+        let l = ctx.locale.as_str();
+        let (kind, id) = payload.split_at(payload.len().min(1));
+        let product = match id.parse::<i64>() {
+            Ok(id) => self.product(id).await,
+            Err(_) => None,
+        };
+        let Some(product) = product.filter(|_| ctx.kind == ChatKind::Private) else {
+            return self.say(ctx, &core::welcome(l)).await;
+        };
+        match kind {
+            "t" => {
+                let url = core::buy_url(&product.marketplace, &product.asin, None);
+                self.track(ctx, who, &url, None, None).await
+            }
+            _ => self.send_product_chart(ctx, &product, None).await,
+        }
+    }
+
+    /// `/feed on|off|status [@channel] [options]`.
+    async fn feed(&self, ctx: &Ctx, who: &Identity, args: &str) {
+        use crate::tracking::feeds::{self as tfeeds, FeedOptionError, FeedOptions};
+        let l = ctx.locale.as_str();
+        let mut words: Vec<&str> = args.split_whitespace().collect();
+        let verb = if words.is_empty() {
+            "status".to_string()
+        } else {
+            words.remove(0).to_ascii_lowercase()
+        };
+        // A channel is named from a private chat; a group subscribes itself.
+        let channel = words
+            .first()
+            .filter(|w| w.starts_with('@'))
+            .map(|w| w.to_string());
+        if channel.is_some() {
+            words.remove(0);
+        }
+        let chat = match (&channel, ctx.kind) {
+            (Some(name), _) => match self.channel_admin(ctx, who, name).await {
+                Ok(id) => id,
+                Err(reply) => return self.say(ctx, &reply).await,
+            },
+            (None, ChatKind::Private) => return self.say(ctx, &t(l, Key::FeedUsage, &[])).await,
+            (None, _) => {
+                if !(ctx.as_chat || self.is_admin(ctx.chat, who).await) {
+                    return self.say(ctx, &t(l, Key::FeedAdminsOnly, &[])).await;
+                }
+                ctx.chat
+            }
+        };
+        let dest = DestinationRef {
+            kind: DestinationKind::TelegramChat,
+            address: chat.0.to_string(),
+        };
+        let reply = match verb.as_str() {
+            "on" => match FeedOptions::parse(&words) {
+                Ok(opts) => match tfeeds::subscribe(&self.app, &dest, who, &opts).await {
+                    Ok(_) => core::feed_summary(l, &opts),
+                    Err(e) => core::error_text(l, &e),
+                },
+                Err(FeedOptionError::Unknown(w) | FeedOptionError::Market(w)) => {
+                    t(l, Key::FeedBadOption, &[("option", &w)])
+                }
+                Err(e) => t(l, Key::FeedBadOption, &[("option", &e.to_string())]),
+            },
+            "off" => match tfeeds::unsubscribe(&self.app, &dest).await {
+                Ok(true) => t(l, Key::FeedOff, &[]),
+                Ok(false) => t(l, Key::FeedNone, &[]),
+                Err(e) => core::error_text(l, &e),
+            },
+            "status" => match tfeeds::status(&self.app, &dest).await {
+                Ok(Some(f)) => core::feed_summary(l, &tfeeds::options_of(&f)),
+                Ok(None) => t(l, Key::FeedNone, &[]),
+                Err(e) => core::error_text(l, &e),
+            },
+            _ => t(l, Key::FeedUsage, &[]),
+        };
+        self.say(ctx, &reply).await
+    }
+
+    /// The id of `@channel` when the sender is one of its admins and the bot
+    /// may post there; else the reply saying what is missing.
+    async fn channel_admin(&self, ctx: &Ctx, who: &Identity, name: &str) -> Result<ChatId, String> {
+        let l = ctx.locale.as_str();
+        let recipient = teloxide::types::Recipient::ChannelUsername(name.to_string());
+        let chat = self
+            .bot
+            .get_chat(recipient.clone())
+            .await
+            .map_err(|_| t(l, Key::FeedNoChannel, &[("channel", name)]))?;
+        let user = who
+            .user_id
+            .parse::<u64>()
+            .map_err(|_| t(l, Key::FeedAdminsOnly, &[]))?;
+        let member = self
+            .bot
+            .get_chat_member(recipient.clone(), UserId(user))
+            .await
+            .map_err(|_| t(l, Key::FeedAdminsOnly, &[]))?;
+        if !member.is_privileged() {
+            return Err(t(l, Key::FeedAdminsOnly, &[]));
+        }
+        let me = self
+            .bot
+            .get_chat_member(recipient, self.bot_id)
+            .await
+            .map_err(|_| t(l, Key::FeedBotNotAdmin, &[("channel", name)]))?;
+        if !me.is_privileged() {
+            return Err(t(l, Key::FeedBotNotAdmin, &[("channel", name)]));
+        }
+        Ok(chat.id)
     }
 
     async fn email(&self, ctx: &Ctx, who: &Identity, args: &str) {
@@ -669,6 +786,12 @@ impl Telegram {
                 }
                 Err(e) => self.toast(&q, Some(core::error_text(l, &e)), false).await,
             },
+            Action::ProductChart { product_id } => {
+                self.toast(&q, None, false).await;
+                if let Some(p) = self.product(product_id).await {
+                    self.send_product_chart(&ctx, &p, None).await
+                }
+            }
             Action::Edit { watch_id } => match tchat::own_item(&self.app, &who, watch_id).await {
                 Ok(_) => {
                     if let Some(key) = ctx.dialogue_key() {
@@ -827,36 +950,20 @@ impl Telegram {
     }
 
     async fn send_chart(&self, ctx: &Ctx, item: &tracking::WatchItem) {
+        self.send_product_chart(ctx, &item.product, item.watch.target_minor)
+            .await
+    }
+
+    /// The 90-day chart as a PNG photo, with the stats as its caption.
+    async fn send_product_chart(
+        &self,
+        ctx: &Ctx,
+        product: &products::Model,
+        target_minor: Option<i64>,
+    ) {
         let l = ctx.locale.as_str();
-        let view =
-            match tracking::history(&self.app, item.product.id, chrono::Duration::days(90)).await {
-                Ok(Some(v)) => v,
-                Ok(None) => return self.say(ctx, &t(l, Key::ChatNoSuchWatch, &[])).await,
-                Err(e) => {
-                    return self
-                        .say(ctx, &core::error_text(l, &TrackError::Internal(e)))
-                        .await;
-                }
-            };
-        let title = core::title_of(&view.product, None);
-        let currency = crate::domain::Currency::parse(&view.product.currency)
-            .unwrap_or(crate::domain::Currency::USD);
-        let input = ChartInput {
-            title: &title,
-            currency,
-            style: crate::i18n::number_style(l),
-            points: &view.points,
-            now: Utc::now(),
-            target_minor: item.watch.target_minor,
-            locale: l,
-        };
-        let caption = core::history_caption(l, &title, &view.product.currency, &view.stats);
-        let png = match tokio::task::block_in_place(|| render_png(&input)) {
-            Ok(png) => png,
-            Err(e) => {
-                tracing::error!(error = %e, "could not draw a chart");
-                return self.send_view(ctx.chat, &caption).await;
-            }
+        let Some((png, caption)) = core::chart(&self.app.db, l, product, target_minor).await else {
+            return self.say(ctx, &t(l, Key::ChartNoHistory, &[])).await;
         };
         let text = html(&caption, CAPTION_MAX);
         let sent = self

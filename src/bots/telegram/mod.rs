@@ -42,7 +42,7 @@ pub fn client(config: &TelegramConfig, limits: Limits) -> TgBot {
 }
 
 /// `/command` and its description key, in the order Telegram shows them.
-const COMMANDS: [(&str, Key); 9] = [
+const COMMANDS: [(&str, Key); 10] = [
     ("start", Key::CmdStart),
     ("help", Key::CmdHelp),
     ("track", Key::CmdTrack),
@@ -52,6 +52,7 @@ const COMMANDS: [(&str, Key); 9] = [
     ("email", Key::CmdEmail),
     ("lang", Key::CmdLang),
     ("settings", Key::CmdSettings),
+    ("feed", Key::FeedCmdFeed),
 ];
 
 fn commands(locale: &str) -> Vec<BotCommand> {

@@ -15,11 +15,52 @@ use crate::notify::{Delivery, Notifier, SendError};
 pub struct TelegramNotifier {
     bot: TgBot,
     affiliate_tag: Option<String>,
+    /// The bot's @username, for feed posts' deep links (asked once).
+    username: tokio::sync::OnceCell<String>,
 }
 
 impl TelegramNotifier {
     pub fn new(bot: TgBot, affiliate_tag: Option<String>) -> Self {
-        TelegramNotifier { bot, affiliate_tag }
+        TelegramNotifier {
+            bot,
+            affiliate_tag,
+            username: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    async fn username(&self) -> Result<&str, SendError> {
+        self.username
+            .get_or_try_init(|| async {
+                self.bot
+                    .get_me()
+                    .await
+                    .map(|me| me.user.username.clone().unwrap_or_default())
+                    .map_err(|e| classify(&e))
+            })
+            .await
+            .map(String::as_str)
+    }
+
+    /// A feed post: "Track this" and "Chart" open a private chat with the
+    /// bot (`/start t123`, `/start h123`), so nothing is posted in the group.
+    async fn feed_view(&self, locale: &str, d: &Delivery) -> Result<core::View, SendError> {
+        let bot = self.username().await?.to_string();
+        let link = move |kind: &'static str| {
+            let bot = bot.clone();
+            Box::new(move |pid: i64| {
+                core::ButtonTarget::Url(format!("https://t.me/{bot}?start={kind}{pid}"))
+            }) as Box<dyn Fn(i64) -> core::ButtonTarget + Send + Sync>
+        };
+        let buttons = core::FeedButtons {
+            track: link("t"),
+            chart: link("h"),
+        };
+        Ok(core::feed_post(
+            locale,
+            &d.payload,
+            &buttons,
+            self.affiliate_tag.as_deref(),
+        ))
     }
 }
 
@@ -67,13 +108,17 @@ impl Notifier for TelegramNotifier {
         })?;
         let chat = ChatId(chat);
         let locale = crate::i18n::supported(Some(&d.payload.locale));
-        let view = core::alert(
-            locale,
-            &d.kind,
-            &d.payload,
-            self.affiliate_tag.as_deref(),
-            chrono::Utc::now(),
-        );
+        let view = if d.kind.starts_with("feed_") {
+            self.feed_view(locale, d).await?
+        } else {
+            core::alert(
+                locale,
+                &d.kind,
+                &d.payload,
+                self.affiliate_tag.as_deref(),
+                chrono::Utc::now(),
+            )
+        };
         let markup = keyboard(&view.buttons);
         if let Some(img) = view
             .image_url
