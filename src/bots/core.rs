@@ -130,6 +130,7 @@ impl Action {
             Action::Remove { watch_id } => format!("x:{watch_id}"),
             Action::Snooze { watch_id } => format!("z:{watch_id}"),
             Action::Page { page } => format!("l:{page}"),
+            Action::Lang { locale } if locale.is_empty() => "g:?".to_string(),
             Action::Lang { locale } => format!("g:{locale}"),
             Action::Toggle { setting } => format!(
                 "o:{}",
@@ -164,6 +165,9 @@ impl Action {
             "z" => Action::Snooze { watch_id: id()? },
             "l" => Action::Page {
                 page: rest.parse().ok().filter(|p| *p < 10_000)?,
+            },
+            "g" if rest == "?" => Action::Lang {
+                locale: String::new(),
             },
             "g" => Action::Lang {
                 locale: crate::i18n::LOCALES
@@ -874,9 +878,10 @@ pub fn settings(locale: &str, user: &users::Model, group_members_may_add: Option
         _ => "–".to_string(),
     };
     let language = t(locale, Key::LangName, &[]);
-    let mut lines = vec![
-        t(locale, Key::SettingsLanguage, &[("language", &language)]),
-        t(
+    let mut lines = vec![t(locale, Key::SettingsLanguage, &[("language", &language)])];
+    // An address is personal: never shown in a group.
+    if group_members_may_add.is_none() {
+        lines.push(t(
             locale,
             Key::SettingsEmail,
             &[(
@@ -886,8 +891,8 @@ pub fn settings(locale: &str, user: &users::Model, group_members_may_add: Option
                     _ => t(locale, Key::SettingsEmailNone, &[]),
                 },
             )],
-        ),
-    ];
+        ));
+    }
     let stock = t(
         locale,
         Key::ChatSettingsStock,
@@ -1142,6 +1147,9 @@ mod tests {
             Action::Page { page: 3 },
             Action::Lang {
                 locale: "de".into(),
+            },
+            Action::Lang {
+                locale: String::new(),
             },
             Action::Toggle {
                 setting: Toggle::Group,

@@ -17,13 +17,103 @@ pub enum BenchCommand {
     },
     /// The tracking core at size, on a throw-away PostgreSQL database.
     Scale(super::bench_scale::ScaleArgs),
+    /// What each chat message costs to compose: alert texts for Telegram
+    /// (HTML) and Discord (embed JSON) in every language, and the chart PNG.
+    Render {
+        /// Messages composed per kind.
+        #[arg(long, default_value_t = 20_000)]
+        n: usize,
+    },
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Extract { dir, runs } => extract_bench(&dir, runs.max(1)),
         BenchCommand::Scale(args) => super::bench_scale::run(args).await,
+        BenchCommand::Render { n } => {
+            render_bench(n.max(1));
+            Ok(())
+        }
     }
+}
+
+fn render_bench(n: usize) {
+    use crate::bots::{core, discord, telegram};
+    use crate::notify::AlertPayload;
+    let payload = |i: usize| {
+        AlertPayload {
+        watch_id: Some(i as i64 + 1),
+        product_id: 7,
+        marketplace: "amazon.de".into(),
+        asin: "B01LZ79682".into(),
+        title: "Auto-Rückenlehnenschutz <Salcar> & Auto Organizer (15% Rabatt für zweiten gekauften Artikel) Multifunktionale Stuhl Zurück Aufbewahrungstasche".into(),
+        image_url: Some("https://m.media-amazon.com/images/I/71LjQzU2waL.jpg".into()),
+        currency: "EUR".into(),
+        old_price_minor: Some(1299),
+        new_price_minor: Some(999 - (i % 100) as i64),
+        target_minor: Some(1169),
+        lowest_90d: i.is_multiple_of(2),
+        locale: crate::i18n::LOCALES[i % 5].into(),
+        items: Vec::new(),
+    }
+    };
+    let now = chrono::Utc::now();
+    let time = |name: &str, f: &mut dyn FnMut(usize) -> usize| {
+        let t = Instant::now();
+        let mut bytes = 0;
+        for i in 0..n {
+            bytes += std::hint::black_box(f(i));
+        }
+        let per = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+        println!(
+            "{name:<34} {per:>8.1} µs/message  {:>8.0} messages/s  ({} bytes avg)",
+            1e6 / per,
+            bytes / n
+        );
+    };
+    println!("{n} messages per kind, five languages in turn");
+    time("telegram alert (HTML caption)", &mut |i| {
+        let p = payload(i);
+        let v = core::alert(&p.locale, "price_drop", &p, Some("tag-21"), now);
+        telegram::render::html(&v, telegram::render::CAPTION_MAX).len()
+            + telegram::render::keyboard(&v.buttons).map_or(0, |k| k.inline_keyboard.len())
+    });
+    time("discord alert (embed JSON)", &mut |i| {
+        let p = payload(i);
+        let v = core::alert(&p.locale, "price_drop", &p, Some("tag-21"), now);
+        discord::render::message(&v, "506759329068613643", None)
+            .to_string()
+            .len()
+    });
+    let points: Vec<(chrono::DateTime<chrono::Utc>, Option<i64>)> = (0..90)
+        .map(|d| {
+            (
+                now - chrono::Duration::days(90 - d),
+                Some(1299 - d % 7 * 50),
+            )
+        })
+        .collect();
+    let charts = (n / 100).max(10);
+    let t = Instant::now();
+    let mut size = 0;
+    for i in 0..charts {
+        let input = crate::notify::chart::ChartInput {
+            title: "Auto-Rückenlehnenschutz Salcar Auto Organizer",
+            currency: crate::domain::Currency::EUR,
+            style: crate::i18n::number_style(crate::i18n::LOCALES[i % 5]),
+            points: &points,
+            now,
+            target_minor: Some(1169),
+            locale: crate::i18n::LOCALES[i % 5],
+        };
+        size += crate::notify::chart::render_png(&input).map_or(0, |p| p.len());
+    }
+    let ms = t.elapsed().as_secs_f64() * 1000.0 / charts as f64;
+    println!(
+        "{:<34} {ms:>8.2} ms/chart    ({charts} charts, {} KiB avg PNG, 90 daily points)",
+        "chart PNG (1000×500)",
+        size / charts / 1024
+    );
 }
 
 fn median(v: &mut [f64]) -> f64 {

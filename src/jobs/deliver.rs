@@ -140,7 +140,7 @@ async fn release(
             .mul_f64(0.8 + rand::random::<f64>() * 0.4)
     });
     let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-    let q = Query::update()
+    let mut q = Query::update()
         .table(notifications::Entity)
         .value(notifications::Column::Status, "pending")
         .value(notifications::Column::NextAttemptAt, next)
@@ -151,6 +151,14 @@ async fn release(
         .value(notifications::Column::LastError, truncate(reason))
         .and_where(Expr::col(notifications::Column::Id).eq(id))
         .to_owned();
+    if retry_after.is_some() {
+        // Waiting out a rate limit is not a failed attempt: a long flood
+        // wait must not use up the alert's attempts.
+        q.value(
+            notifications::Column::Attempts,
+            Expr::col(notifications::Column::Attempts).sub(1),
+        );
+    }
     app.db.execute(&q).await?;
     app.queues.push_deliveries(&[id], wait).await
 }

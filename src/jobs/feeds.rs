@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, Set, TransactionTrait,
 };
 
 use crate::app::App;
@@ -238,6 +238,13 @@ pub async fn digests_once(app: &App, now: DateTime<Utc>) -> anyhow::Result<usize
         if now - since < Duration::hours(hours) {
             continue;
         }
+        let paused = destinations::Entity::find_by_id(feed.destination_id)
+            .one(&app.db)
+            .await?
+            .is_none_or(|d| d.paused_at.is_some());
+        if paused {
+            continue;
+        }
         let held = notifications::Entity::find()
             .filter(notifications::Column::FeedId.eq(feed.id))
             .filter(notifications::Column::Status.eq("held"))
@@ -268,13 +275,15 @@ pub async fn digests_once(app: &App, now: DateTime<Utc>) -> anyhow::Result<usize
             items,
             ..Default::default()
         };
-        let ids: Vec<i64> = held.iter().map(|n| n.id).collect();
+        // Older deals past the first ten wait for the next digest.
+        let ids: Vec<i64> = held.iter().take(DIGEST_MAX).map(|n| n.id).collect();
+        let txn = app.db.begin().await?;
         let digested = Query::update()
             .table(notifications::Entity)
             .value(notifications::Column::Status, "digested")
             .and_where(Expr::col(notifications::Column::Id).is_in(ids))
             .to_owned();
-        app.db.execute(&digested).await?;
+        txn.execute(&digested).await?;
         let row = notifications::ActiveModel {
             idempotency_key: Set(format!("digest:{}:{}", feed.id, now.timestamp())),
             kind: Set("feed_digest".into()),
@@ -288,8 +297,9 @@ pub async fn digests_once(app: &App, now: DateTime<Utc>) -> anyhow::Result<usize
             created_at: Set(now),
             ..Default::default()
         }
-        .insert(&app.db)
+        .insert(&txn)
         .await?;
+        txn.commit().await?;
         posted.push(row.id);
     }
     let n = posted.len();

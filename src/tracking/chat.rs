@@ -199,25 +199,43 @@ pub async fn move_chat(
             m.update(&app.db).await?;
         }
         Some(new) => {
-            // Watches that exist in both chats stay with the new one.
-            let dupes: Vec<i64> = watches::Entity::find()
+            // A person's watch that exists in both chats stays with the new
+            // one; everything else moves over.
+            let kept: Vec<(i64, i64)> = watches::Entity::find()
                 .select_only()
+                .column(watches::Column::UserId)
                 .column(watches::Column::ProductId)
                 .filter(watches::Column::DestinationId.eq(new.id))
                 .into_tuple()
                 .all(&app.db)
                 .await?;
-            watches::Entity::delete_many()
+            let old_watches = watches::Entity::find()
                 .filter(watches::Column::DestinationId.eq(old.id))
-                .filter(watches::Column::ProductId.is_in(dupes))
-                .exec(&app.db)
+                .all(&app.db)
                 .await?;
+            for w in old_watches {
+                if kept.contains(&(w.user_id, w.product_id)) {
+                    watches::Entity::delete_by_id(w.id).exec(&app.db).await?;
+                } else {
+                    let mut m: watches::ActiveModel = w.into();
+                    m.destination_id = Set(new.id);
+                    m.update(&app.db).await?;
+                }
+            }
+            // The group's feed and its rule for members move too.
             let q = Query::update()
-                .table(watches::Entity)
-                .value(watches::Column::DestinationId, new.id)
-                .and_where(Expr::col(watches::Column::DestinationId).eq(old.id))
+                .table(crate::store::entities::feeds::Entity)
+                .value(crate::store::entities::feeds::Column::DestinationId, new.id)
+                .and_where(
+                    Expr::col(crate::store::entities::feeds::Column::DestinationId).eq(old.id),
+                )
                 .to_owned();
             app.db.execute(&q).await?;
+            if old.members_may_add && !new.members_may_add {
+                let mut m: destinations::ActiveModel = new.into();
+                m.members_may_add = Set(true);
+                m.update(&app.db).await?;
+            }
         }
     }
     Ok(())

@@ -36,12 +36,12 @@ impl Default for FeedOptions {
 /// Why feed options were refused; the bots say it in the person's language.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FeedOptionError {
-    #[error("min must be a whole percentage between 1% and 90%")]
-    Min,
+    #[error("min must be a whole percentage between 1% and 90%: {0}")]
+    Min(String),
     #[error("unknown store {0}")]
     Market(String),
-    #[error("digest must be between 1 and 168 hours")]
-    Digest,
+    #[error("digest must be between 1 and 168 hours: {0}")]
+    Digest(String),
     #[error("unknown option {0}")]
     Unknown(String),
 }
@@ -80,7 +80,7 @@ impl FeedOptions {
                         .parse::<u8>()
                         .ok()
                         .filter(|n| (1..=90).contains(n))
-                        .ok_or(FeedOptionError::Min)?;
+                        .ok_or_else(|| FeedOptionError::Min(w.to_string()))?;
                 }
                 "lows" | "low" => o.lows = true,
                 "markets" | "market" | "stores" => {
@@ -96,7 +96,7 @@ impl FeedOptions {
                         h.parse::<u8>()
                             .ok()
                             .filter(|h| (1..=168).contains(h))
-                            .ok_or(FeedOptionError::Digest)?,
+                            .ok_or_else(|| FeedOptionError::Digest(w.to_string()))?,
                     );
                 }
                 _ => return Err(FeedOptionError::Unknown(w.to_string())),
@@ -129,6 +129,8 @@ pub async fn subscribe(
 ) -> Result<feeds::Model, TrackError> {
     let user = ensure_user(app, by).await?;
     let destination = ensure_destination(app, dest, Some(user.id)).await?;
+    // Subscribing again is how a chat that lost the bot comes back.
+    super::chat::unpause_destination(app, dest.kind, &dest.address).await?;
     let markets = (!opts.markets.is_empty()).then(|| opts.markets.join(","));
     let existing = feeds::Entity::find()
         .filter(feeds::Column::DestinationId.eq(destination.id))
@@ -193,7 +195,10 @@ mod tests {
         assert_eq!(o.markets, ["amazon.de", "amazon.co.uk", "amazon.fr"]);
         assert_eq!(o.digest_hours, Some(6));
         assert_eq!(FeedOptions::parse(&[]).unwrap(), FeedOptions::default());
-        assert_eq!(FeedOptions::parse(&["min=95%"]), Err(FeedOptionError::Min));
+        assert_eq!(
+            FeedOptions::parse(&["min=95%"]),
+            Err(FeedOptionError::Min("min=95%".into()))
+        );
         assert_eq!(
             FeedOptions::parse(&["markets=xx"]),
             Err(FeedOptionError::Market("xx".into()))

@@ -1042,3 +1042,65 @@ async fn a_digest_feed_groups_its_deals_into_one_post() {
     assert_eq!(digest.buttons().len(), 2);
     bot.stop().await;
 }
+
+/// Links in forwarded messages and in channel posts get cards too; /lang
+/// and /settings change what the person gets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwards_and_channel_posts_get_cards_and_settings_switch() {
+    let Some(html) = de_page_at(1299) else { return };
+    let Some(bot) = Bot::start(Mode::Embedded).await else {
+        return;
+    };
+    let (tg, t) = (&bot.tg, &bot.t);
+    t.fake.answer(DE_ASIN, Answer::Html(html));
+
+    let mut forwarded = fixture("forwarded_message_origin_user.json").unwrap();
+    forwarded["message"]["text"] = json!(format!("Guarda qui {DE_URL}"));
+    let chat = forwarded["message"]["chat"]["id"].as_i64().unwrap();
+    tg.push(forwarded);
+    let card = last(&tg.wait_for(chat, 1).await).clone();
+    assert!(card.text().contains("Price: €12.99"), "{}", card.text());
+
+    let mut post = fixture("channel_post.json").unwrap();
+    post["channel_post"]["text"] = json!(format!("Deal: {DE_URL}"));
+    let channel = post["channel_post"]["chat"]["id"].as_i64().unwrap();
+    tg.push(post);
+    let card = last(&tg.wait_for(channel, 1).await).clone();
+    assert!(card.text().contains("Price: €12.99"), "{}", card.text());
+
+    let user = 2323;
+    tg.push(private_text(user, "en", "/lang de").unwrap());
+    let switched = last(&tg.wait_for(user, 1).await).clone();
+    assert_eq!(
+        switched.text(),
+        "Alles klar, ab jetzt schreibe ich dir auf Deutsch."
+    );
+    tg.push(private_text(user, "en", "/settings").unwrap());
+    let settings = last(&tg.wait_for(user, 2).await).clone();
+    assert!(
+        settings.text().contains("Gebrauchtangebote: aus"),
+        "{}",
+        settings.text()
+    );
+    let used = settings.button("Gebrauchtangebote").unwrap();
+    tg.push(tap(user, "de", user, &settings, &used).unwrap());
+    let edited = tg
+        .wait_call("EditMessageText", |c| {
+            c.text().contains("Gebrauchtangebote: an")
+        })
+        .await;
+    assert!(
+        edited.text().contains("Wieder-verfügbar-Meldungen: an"),
+        "{}",
+        edited.text()
+    );
+    let u = pricewatch::store::entities::users::Entity::find()
+        .filter(pricewatch::store::entities::users::Column::PlatformUserId.eq(user.to_string()))
+        .one(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(u.allow_used);
+    assert_eq!(u.locale, "de");
+    bot.stop().await;
+}

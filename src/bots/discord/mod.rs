@@ -237,9 +237,17 @@ impl Discord {
                 Err(e) => say(with_notice(text(&core::error_text(&l, &e))), true),
             },
             "email" => {
+                // Sending the verification email may take longer than
+                // Discord's three seconds: answer later.
                 let args = string_option(&c, "address").unwrap_or_default();
-                let reply = core::email_command(&self.app, &who, &l, &args).await;
-                say(with_notice(text(&reply)), true)
+                let me = self.clone();
+                let token = c.token.clone();
+                tokio::spawn(async move {
+                    let reply = core::email_command(&me.app, &who, &l, &args).await;
+                    me.finish(&token, with_notice_owned(notice, text(&reply)), Vec::new())
+                        .await;
+                });
+                deferred(true)
             }
             "lang" => {
                 let code = string_option(&c, "language").unwrap_or_default();
@@ -605,6 +613,10 @@ impl Discord {
         preset: Preset,
     ) -> Value {
         let dest = destination(who, channel);
+        if channel.is_some() {
+            // Tracking into a channel again brings back one that was paused.
+            let _ = tchat::unpause_destination(&self.app, dest.kind, &dest.address).await;
+        }
         let tracked = match tracking::track(&self.app, who, &dest, link, target).await {
             Ok(t) => t,
             Err(e) => return text(&core::error_text(l, &e)),

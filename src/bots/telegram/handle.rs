@@ -19,7 +19,7 @@ use teloxide::types::{
 };
 
 use super::TgBot;
-use super::render::{CAPTION_MAX, MESSAGE_MAX, html, keyboard};
+use super::render::{CAPTION_MAX, MESSAGE_MAX, escape, html, keyboard};
 use crate::amazon::url::{self, Link, UrlError};
 use crate::app::App;
 use crate::bots::core::{self, Action, MAX_CARDS, Preset, View};
@@ -238,14 +238,15 @@ impl Telegram {
         let links: Vec<String> = links_in(&m);
         let amazon: Vec<&String> = links.iter().filter(|l| is_amazonish(l)).collect();
         if amazon.is_empty() {
-            if ctx.kind != ChatKind::Private {
-                // Chatter in a group or channel is not for us.
-                return;
-            }
+            // The answer to "Custom…" or "Edit target", in any chat.
             if let Some(key) = ctx.dialogue_key()
                 && let Some(pending) = self.dialogues.take(&key).await
             {
                 return self.answer_dialogue(&ctx, pending, &text).await;
+            }
+            if ctx.kind != ChatKind::Private {
+                // Chatter in a group or channel is not for us.
+                return;
             }
             if let Some(who) = &ctx.who
                 && let Some(reply) = core::email_code(&self.app, who, &ctx.locale, &text).await
@@ -296,6 +297,30 @@ impl Telegram {
         if let Err(e) = r {
             tracing::error!(error = %e, "could not record a chat membership change");
         }
+    }
+
+    /// The person's watches as this chat may see them: all of them in a
+    /// private chat, only those alerting this group in a group.
+    async fn items(
+        &self,
+        ctx: &Ctx,
+        who: &Identity,
+    ) -> Result<Vec<tracking::WatchItem>, TrackError> {
+        let items = tracking::list(&self.app, who).await?;
+        if ctx.kind == ChatKind::Private {
+            return Ok(items);
+        }
+        let here = tchat::destination(
+            &self.app,
+            DestinationKind::TelegramChat,
+            &ctx.chat.0.to_string(),
+        )
+        .await?
+        .map(|d| d.id);
+        Ok(items
+            .into_iter()
+            .filter(|i| Some(i.watch.destination_id) == here)
+            .collect())
     }
 
     /// May this sender add watches for this chat?
@@ -417,7 +442,7 @@ impl Telegram {
                 self.track(ctx, &who, link, target.as_deref(), None).await
             }
             "list" => {
-                let view = match tracking::list(&self.app, &who).await {
+                let view = match self.items(ctx, &who).await {
                     Ok(items) => core::list_page(l, &items, 0),
                     Err(e) => return self.say(ctx, &core::error_text(l, &e)).await,
                 };
@@ -500,7 +525,10 @@ impl Telegram {
     /// post open a private chat with the bot and arrive here.
     async fn start_payload(&self, ctx: &Ctx, who: &Identity, payload: &str) {
         let l = ctx.locale.as_str();
-        let (kind, id) = payload.split_at(payload.len().min(1));
+        let (kind, id) = match payload.char_indices().nth(1) {
+            Some((i, _)) => payload.split_at(i),
+            None => (payload, ""),
+        };
         let product = match id.parse::<i64>() {
             Ok(id) => self.product(id).await,
             Err(_) => None,
@@ -558,10 +586,12 @@ impl Telegram {
                     Ok(_) => core::feed_summary(l, &opts),
                     Err(e) => core::error_text(l, &e),
                 },
-                Err(FeedOptionError::Unknown(w) | FeedOptionError::Market(w)) => {
-                    t(l, Key::FeedBadOption, &[("option", &w)])
-                }
-                Err(e) => t(l, Key::FeedBadOption, &[("option", &e.to_string())]),
+                Err(
+                    FeedOptionError::Unknown(w)
+                    | FeedOptionError::Market(w)
+                    | FeedOptionError::Min(w)
+                    | FeedOptionError::Digest(w),
+                ) => t(l, Key::FeedBadOption, &[("option", &w)]),
             },
             "off" => match tfeeds::unsubscribe(&self.app, &dest).await {
                 Ok(true) => t(l, Key::FeedOff, &[]),
@@ -771,7 +801,7 @@ impl Telegram {
                             .await;
                     }
                     self.toast(&q, None, false).await;
-                    return self.say(&ctx, &t(l, Key::WatchCustomPrompt, &[])).await;
+                    return self.prompt(&ctx, &t(l, Key::WatchCustomPrompt, &[])).await;
                 }
                 self.toast(&q, None, false).await;
                 let target = preset.percent().map(|p| format!("-{p}%"));
@@ -800,7 +830,7 @@ impl Telegram {
                             .await;
                     }
                     self.toast(&q, None, false).await;
-                    self.say(&ctx, &t(l, Key::WatchCustomPrompt, &[])).await
+                    self.prompt(&ctx, &t(l, Key::WatchCustomPrompt, &[])).await
                 }
                 Err(e) => self.toast(&q, Some(core::error_text(l, &e)), false).await,
             },
@@ -863,7 +893,7 @@ impl Telegram {
             }
             Action::Page { page } => {
                 self.toast(&q, None, false).await;
-                match tracking::list(&self.app, &who).await {
+                match self.items(&ctx, &who).await {
                     Ok(items) => {
                         let view = core::list_page(l, &items, page);
                         self.edit_view(ctx.chat, msg.id, &view).await
@@ -942,7 +972,7 @@ impl Telegram {
         if !is_list(msg) {
             return;
         }
-        if let Ok(items) = tracking::list(&self.app, who).await {
+        if let Ok(items) = self.items(ctx, who).await {
             let page = current_page(msg);
             let view = core::list_page(&ctx.locale, &items, page);
             self.edit_view(ctx.chat, msg.id, &view).await;
@@ -988,6 +1018,20 @@ impl Telegram {
             req = req.text(core::shorten(&text, 190)).show_alert(alert);
         }
         log_failure(req.await, "answerCallbackQuery");
+    }
+
+    /// A question whose answer is the person's next message. In a group the
+    /// answer must reach the bot despite privacy mode: ask for a reply.
+    async fn prompt(&self, ctx: &Ctx, text: &str) {
+        if ctx.kind == ChatKind::Private {
+            return self.say(ctx, text).await;
+        }
+        let req = self
+            .bot
+            .send_message(ctx.chat, escape(text))
+            .parse_mode(ParseMode::Html)
+            .reply_markup(teloxide::types::ForceReply::new());
+        log_failure(self.retry(|| req.send_ref()).await, "sendMessage");
     }
 
     /// A plain-text reply (escaped here).
@@ -1078,32 +1122,14 @@ fn is_list(msg: &Message) -> bool {
     })
 }
 
-/// The page a list message shows, from its navigation buttons.
+/// The page a list message shows, from the number on its first item's
+/// buttons ("6 · Chart" is on page 2).
 fn current_page(msg: &Message) -> usize {
-    let pages: Vec<usize> = msg
-        .reply_markup()
-        .map(|m| {
-            m.inline_keyboard
-                .iter()
-                .flatten()
-                .filter_map(|b| match &b.kind {
-                    teloxide::types::InlineKeyboardButtonKind::CallbackData(d) => {
-                        match Action::decode(d) {
-                            Some(Action::Page { page }) => Some(page),
-                            _ => None,
-                        }
-                    }
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    match pages.as_slice() {
-        [a, b] => (a + b) / 2,
-        [0] => 1,
-        [n] => n - 1,
-        _ => 0,
-    }
+    msg.reply_markup()
+        .and_then(|m| m.inline_keyboard.first()?.first().cloned())
+        .and_then(|b| b.text.split(' ').next()?.parse::<usize>().ok())
+        .map(|n| n.saturating_sub(1) / core::PAGE_SIZE)
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
