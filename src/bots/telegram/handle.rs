@@ -149,12 +149,17 @@ impl Telegram {
         }
     }
 
-    pub async fn handle(&self, update: Update) {
+    /// Handles one update once its chat's earlier updates are done and one
+    /// of `limit`'s permits is free.
+    pub async fn handle(&self, update: Update, limit: &tokio::sync::Semaphore) {
         let chat = update.chat().map(|c| c.id.0);
         let lock = chat.map(|id| self.chats.entry(id).or_default().clone());
         let _guard = match &lock {
             Some(l) => Some(l.lock().await),
             None => None,
+        };
+        let Ok(_permit) = limit.acquire().await else {
+            return;
         };
         match update.kind {
             UpdateKind::Message(m) | UpdateKind::ChannelPost(m) => self.on_message(m).await,

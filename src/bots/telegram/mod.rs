@@ -174,14 +174,10 @@ async fn receive<L>(
         let Some(update) = next else { break };
         match update {
             Ok(update) => {
-                let Ok(permit) = limit.clone().acquire_owned().await else {
-                    break;
-                };
-                let tg = tg.clone();
-                tokio::spawn(async move {
-                    tg.handle(update).await;
-                    drop(permit);
-                });
+                // The permit is taken inside, after the chat's turn comes,
+                // so one busy chat cannot hold every permit.
+                let (tg, limit) = (tg.clone(), limit.clone());
+                tokio::spawn(async move { tg.handle(update, &limit).await });
             }
             Err(e) => {
                 tracing::warn!(error = %redact(&format!("{e:?}")), "could not receive Telegram updates");
