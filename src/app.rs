@@ -183,6 +183,7 @@ impl App {
                 "telegram",
                 Arc::new(crate::bots::telegram::notifier::TelegramNotifier::new(
                     bot.clone(),
+                    db.clone(),
                     config.amazon_affiliate_tag.clone(),
                 )),
             );

@@ -97,6 +97,8 @@ struct Inner {
 pub enum Failure {
     TooManyRequests(u64),
     Blocked,
+    /// The group became a supergroup with this id.
+    Migrated(i64),
 }
 
 #[derive(Clone)]
@@ -273,6 +275,13 @@ async fn method(
                 axum::Json(json!({"ok": false, "error_code": 429,
                     "description": format!("Too Many Requests: retry after {secs}"),
                     "parameters": {"retry_after": secs}})),
+            )
+                .into_response(),
+            Failure::Migrated(to) => (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({"ok": false, "error_code": 400,
+                    "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                    "parameters": {"migrate_to_chat_id": to}})),
             )
                 .into_response(),
             Failure::Blocked => (

@@ -1104,3 +1104,48 @@ async fn forwards_and_channel_posts_get_cards_and_settings_switch() {
     assert_eq!(u.locale, "de");
     bot.stop().await;
 }
+
+/// An alert sent to a group that just became a supergroup: Telegram answers
+/// with the new id, the chat follows it, and the retry arrives there once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_follows_a_group_that_became_a_supergroup() {
+    let Some(html) = de_page_at(1299) else { return };
+    let Some(bot) = Bot::start(Mode::Scaled).await else {
+        return;
+    };
+    let (tg, t) = (&bot.tg, &bot.t);
+    t.fake.answer(DE_ASIN, Answer::Html(html));
+    let mut update = fixture("migrate_to_chat_id.adapted.json").unwrap();
+    let (old, new) = (
+        update["message"]["chat"]["id"].as_i64().unwrap(),
+        update["message"]["migrate_to_chat_id"].as_i64().unwrap(),
+    );
+    let admin = update["message"]["from"]["id"].as_i64().unwrap();
+    tg.make_admin(old, admin);
+    let m = update["message"].as_object_mut().unwrap();
+    m.remove("migrate_to_chat_id");
+    let text = format!("/track {DE_URL} 12,00");
+    m.insert("text".into(), json!(text));
+    m.insert(
+        "entities".into(),
+        json!([{"offset": 0, "length": 6, "type": "bot_command"}]),
+    );
+    tg.push(update);
+    let done = last(&tg.wait_for(old, 1).await).clone();
+    assert!(done.text().starts_with("Done!"), "{}", done.text());
+
+    tg.fail_next(Failure::Migrated(new));
+    t.fake
+        .answer(DE_ASIN, Answer::Html(de_page_at(1099).unwrap()));
+    assert_eq!(sweep_later(t).await, 1);
+    let alert = last(&tg.wait_for(new, 1).await).clone();
+    assert!(alert.text().contains("€12.99 → €10.99"), "{}", alert.text());
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(tg.to_chat(new).len(), 1);
+    assert_eq!(
+        tg.to_chat(old).len(),
+        1,
+        "only the confirmation went to the old id"
+    );
+    bot.stop().await;
+}

@@ -14,17 +14,42 @@ use crate::notify::{Delivery, Notifier, SendError};
 
 pub struct TelegramNotifier {
     bot: TgBot,
+    db: sea_orm::DatabaseConnection,
     affiliate_tag: Option<String>,
     /// The bot's @username, for feed posts' deep links (asked once).
     username: tokio::sync::OnceCell<String>,
 }
 
 impl TelegramNotifier {
-    pub fn new(bot: TgBot, affiliate_tag: Option<String>) -> Self {
+    pub fn new(bot: TgBot, db: sea_orm::DatabaseConnection, affiliate_tag: Option<String>) -> Self {
         TelegramNotifier {
             bot,
+            db,
             affiliate_tag,
             username: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Telegram says the group became a supergroup: point the chat's
+    /// destination at the new id (unless the new chat already has one; the
+    /// migration's service message merges those), so the retry lands there.
+    async fn follow_migration(&self, from: ChatId, to: ChatId) {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+        use crate::store::entities::destinations;
+        let find = |id: ChatId| {
+            destinations::Entity::find()
+                .filter(destinations::Column::Kind.eq("telegram_chat"))
+                .filter(destinations::Column::Address.eq(id.0.to_string()))
+        };
+        if let Ok(None) = find(to).one(&self.db).await
+            && let Ok(Some(old)) = find(from).one(&self.db).await
+        {
+            let mut m: destinations::ActiveModel = old.into();
+            m.address = sea_orm::Set(to.0.to_string());
+            if let Err(e) = sea_orm::ActiveModelTrait::update(m, &self.db).await {
+                tracing::warn!(error = %e, "could not follow a group's migration");
+            }
         }
     }
 
@@ -76,7 +101,7 @@ pub fn classify(e: &RequestError) -> SendError {
         // the destination, and the retry goes to the new id.
         RequestError::MigrateToChatId(_) => SendError::Transient {
             reason,
-            retry_after: Some(std::time::Duration::from_secs(5)),
+            retry_after: Some(std::time::Duration::from_secs(1)),
         },
         RequestError::Api(api) => {
             let text = api.to_string();
@@ -136,6 +161,13 @@ impl Notifier for TelegramNotifier {
             }
             match req.await {
                 Ok(_) => return Ok(()),
+                Err(RequestError::MigrateToChatId(to)) => {
+                    self.follow_migration(chat, to).await;
+                    return Err(SendError::Transient {
+                        reason: "the group became a supergroup".into(),
+                        retry_after: Some(std::time::Duration::from_secs(1)),
+                    });
+                }
                 Err(e) => match classify(&e) {
                     // Telegram could not use the picture: send the text.
                     SendError::Permanent { .. } => {}
@@ -150,6 +182,14 @@ impl Notifier for TelegramNotifier {
         if let Some(m) = markup {
             req = req.reply_markup(m);
         }
-        req.await.map(|_| ()).map_err(|e| classify(&e))
+        match req.await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                if let RequestError::MigrateToChatId(to) = &e {
+                    self.follow_migration(chat, *to).await;
+                }
+                Err(classify(&e))
+            }
+        }
     }
 }
