@@ -504,8 +504,11 @@ async fn in_groups_admins_add_watches_for_the_group_and_chatter_is_ignored() {
     // Chatter without Amazon links, and commands for other bots, get nothing.
     let mut chatter = fixture("group_command_with_bot_username.json").unwrap();
     chatter["message"]["chat"]["id"] = json!(group);
+    let chatterer = 990_001;
+    chatter["message"]["from"]["id"] = json!(chatterer);
     tg.push(chatter);
     let mut plain = fixture("group_mention_amazon_link.adapted.json").unwrap();
+    plain["message"]["from"]["id"] = json!(chatterer + 1);
     plain["message"]["text"] = json!("anyone up for lunch? https://example.com/menu");
     plain["message"]["entities"] = json!([]);
     tg.push(plain);
@@ -525,6 +528,15 @@ async fn in_groups_admins_add_watches_for_the_group_and_chatter_is_ignored() {
     );
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(tg.to_chat(group).len(), 3);
+    // Nothing is stored about people whose messages were not for the bot.
+    for id in [chatterer, chatterer + 1] {
+        let stored = pricewatch::store::entities::users::Entity::find()
+            .filter(pricewatch::store::entities::users::Column::PlatformUserId.eq(id.to_string()))
+            .count(&t.app.db)
+            .await
+            .unwrap();
+        assert_eq!(stored, 0, "user {id}");
+    }
 
     // The group becomes a supergroup: its watches follow it.
     let mut migrate = fixture("migrate_to_chat_id.adapted.json").unwrap();

@@ -69,8 +69,13 @@ impl Ctx {
     fn dialogue_key(&self) -> Option<String> {
         self.who
             .as_ref()
-            .map(|w| format!("tg:{}:{}", self.chat.0, w.user_id))
+            .map(|w| dialogue_key(self.chat, &w.user_id))
     }
+}
+
+/// Where a person's pending answer in one chat is kept.
+fn dialogue_key(chat: ChatId, user_id: &str) -> String {
+    format!("tg:{}:{user_id}", chat.0)
 }
 
 fn identity(u: &User) -> Identity {
@@ -219,40 +224,47 @@ impl Telegram {
         {
             return;
         }
-        let mut ctx = self.context(&m.chat, m.from.as_ref()).await;
-        ctx.as_chat = m.sender_chat.as_ref().is_some_and(|c| c.id == m.chat.id);
         let text = m
             .text()
             .or(m.caption())
             .unwrap_or_default()
             .trim()
             .to_string();
-        if text.starts_with('/') {
-            match parse_command(&text, &self.username) {
-                Some(Command::Ours(name, args)) => {
-                    let addressed = text
-                        .split_whitespace()
-                        .next()
-                        .is_some_and(|h| h.contains('@'));
-                    return self.command(&ctx, &name, args, addressed).await;
-                }
-                Some(Command::Other) => return,
-                None => {}
-            }
+        let command = if text.starts_with('/') {
+            parse_command(&text, &self.username)
+        } else {
+            None
+        };
+        if matches!(command, Some(Command::Other)) {
+            return;
         }
         let links: Vec<String> = links_in(&m);
         let amazon: Vec<&String> = links.iter().filter(|l| is_amazonish(l)).collect();
+        // The answer to "Custom…" or "Edit target", in any chat.
+        let pending = match (&command, amazon.is_empty(), &m.from) {
+            (None, true, Some(u)) => {
+                let key = dialogue_key(m.chat.id, &u.id.0.to_string());
+                self.dialogues.take(&key).await
+            }
+            _ => None,
+        };
+        if !m.chat.is_private() && command.is_none() && amazon.is_empty() && pending.is_none() {
+            // Chatter in a group or channel is not for us (and costs nothing).
+            return;
+        }
+        let mut ctx = self.context(&m.chat, m.from.as_ref()).await;
+        ctx.as_chat = m.sender_chat.as_ref().is_some_and(|c| c.id == m.chat.id);
+        if let Some(Command::Ours(name, args)) = command {
+            let addressed = text
+                .split_whitespace()
+                .next()
+                .is_some_and(|h| h.contains('@'));
+            return self.command(&ctx, &name, args, addressed).await;
+        }
+        if let Some(pending) = pending {
+            return self.answer_dialogue(&ctx, pending, &text).await;
+        }
         if amazon.is_empty() {
-            // The answer to "Custom…" or "Edit target", in any chat.
-            if let Some(key) = ctx.dialogue_key()
-                && let Some(pending) = self.dialogues.take(&key).await
-            {
-                return self.answer_dialogue(&ctx, pending, &text).await;
-            }
-            if ctx.kind != ChatKind::Private {
-                // Chatter in a group or channel is not for us.
-                return;
-            }
             if let Some(who) = &ctx.who
                 && let Some(reply) = core::email_code(&self.app, who, &ctx.locale, &text).await
             {
@@ -334,17 +346,20 @@ impl Telegram {
             return true;
         }
         let Some(who) = &ctx.who else { return false };
-        if let Ok(Some(d)) = tchat::destination(
+        self.members_may_add(ctx.chat).await || self.is_admin(ctx.chat, who).await
+    }
+
+    /// A group's `/settings` rule: members who are not admins may add watches.
+    async fn members_may_add(&self, chat: ChatId) -> bool {
+        tchat::destination(
             &self.app,
             DestinationKind::TelegramChat,
-            &ctx.chat.0.to_string(),
+            &chat.0.to_string(),
         )
         .await
-            && d.members_may_add
-        {
-            return true;
-        }
-        self.is_admin(ctx.chat, who).await
+        .ok()
+        .flatten()
+        .is_some_and(|d| d.members_may_add)
     }
 
     async fn is_admin(&self, chat: ChatId, who: &Identity) -> bool {
@@ -660,17 +675,7 @@ impl Telegram {
         let group = if ctx.kind == ChatKind::Private {
             None
         } else {
-            Some(
-                tchat::destination(
-                    &self.app,
-                    DestinationKind::TelegramChat,
-                    &ctx.chat.0.to_string(),
-                )
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|d| d.members_may_add),
-            )
+            Some(self.members_may_add(ctx.chat).await)
         };
         let view = core::settings(l, &user, group);
         match edit {
@@ -943,15 +948,7 @@ impl Telegram {
                                 .toast(&q, Some(t(l, Key::ChatAdminsOnlySettings, &[])), true)
                                 .await;
                         } else {
-                            let open = tchat::destination(
-                                &self.app,
-                                DestinationKind::TelegramChat,
-                                &ctx.chat.0.to_string(),
-                            )
-                            .await
-                            .ok()
-                            .flatten()
-                            .is_some_and(|d| d.members_may_add);
+                            let open = self.members_may_add(ctx.chat).await;
                             tchat::set_members_may_add(
                                 &self.app,
                                 DestinationKind::TelegramChat,
