@@ -3,12 +3,12 @@
 //! text plus buttons that name an [`Action`]. Adapters escape the text for
 //! their markup, lay it out and turn actions into their callback ids.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use crate::amazon::url::UrlError;
 use crate::cache::CachedSnapshot;
 use crate::domain::target::TargetError;
-use crate::domain::{Currency, Marketplace, Money};
+use crate::domain::{Currency, Money, ProductRef};
 use crate::i18n::{Key, format_money, t};
 use crate::notify::AlertPayload;
 use crate::store::entities::{products, users, watches};
@@ -258,12 +258,10 @@ fn money(locale: &str, minor: i64, currency: Currency) -> String {
 
 /// The product page to open, with the operator's affiliate tag when set.
 pub fn buy_url(marketplace: &str, asin: &str, affiliate_tag: Option<&str>) -> String {
-    let host = Marketplace::from_name(marketplace)
-        .map(|m| m.host())
-        .unwrap_or_else(|| "www.amazon.com".into());
-    match affiliate_tag {
-        Some(tag) => format!("https://{host}/dp/{asin}?tag={tag}"),
-        None => format!("https://{host}/dp/{asin}"),
+    match ProductRef::from_stored(marketplace, asin) {
+        Some(r) => r.buy_url(affiliate_tag),
+        // Never for a stored product; a link that still opens Amazon.
+        None => format!("https://www.amazon.com/s?k={asin}"),
     }
 }
 
@@ -281,7 +279,8 @@ pub fn shorten(title: &str, max: usize) -> String {
     format!("{}…", cut.trim_end_matches([' ', ',', '-', '–', '|']))
 }
 
-/// A signed percentage as `locale` writes it: `−12 %` in German, `-12%` in English.
+/// A signed percentage as `locale` writes it: `−12 %` in German, `−12%` in
+/// English; one decimal below 10 %. Chat messages and emails share it.
 pub fn percent_change(locale: &str, old: i64, new: i64) -> String {
     if old <= 0 {
         return String::new();
@@ -295,7 +294,8 @@ pub fn percent_change(locale: &str, old: i64, new: i64) -> String {
     let sign = if pct < 0.0 { "−" } else { "+" };
     match crate::i18n::supported(Some(locale)) {
         "en" | "it" => format!("{sign}{num}%"),
-        _ => format!("{sign}{num} %"),
+        // A no-break space keeps "%" on the number's line.
+        _ => format!("{sign}{num}\u{a0}%"),
     }
 }
 
@@ -471,14 +471,7 @@ pub fn confirmation(
 }
 
 /// An alert as the person reads it, from the frozen outbox payload.
-pub fn alert(
-    locale: &str,
-    kind: &str,
-    p: &AlertPayload,
-    affiliate_tag: Option<&str>,
-    now: DateTime<Utc>,
-) -> View {
-    let _ = now;
+pub fn alert(locale: &str, kind: &str, p: &AlertPayload, affiliate_tag: Option<&str>) -> View {
     let currency = currency_of(&p.currency);
     let title = if p.title.trim().is_empty() {
         format!("{} ({})", p.asin, p.marketplace)
@@ -1173,7 +1166,7 @@ mod tests {
         assert!(s.chars().count() <= 30, "{s}");
         assert!(s.ends_with('…'));
         assert_eq!(percent_change("en", 1299, 1099), "−15%");
-        assert_eq!(percent_change("de", 1000, 950), "−5,0 %");
+        assert_eq!(percent_change("de", 1000, 950), "−5,0\u{a0}%");
         assert_eq!(percent_change("en", 1000, 1100), "+10%");
     }
 

@@ -74,13 +74,13 @@ fn render_bench(n: usize) {
     println!("{n} messages per kind, five languages in turn");
     time("telegram alert (HTML caption)", &mut |i| {
         let p = payload(i);
-        let v = core::alert(&p.locale, "price_drop", &p, Some("tag-21"), now);
+        let v = core::alert(&p.locale, "price_drop", &p, Some("tag-21"));
         telegram::render::html(&v, telegram::render::CAPTION_MAX).len()
             + telegram::render::keyboard(&v.buttons).map_or(0, |k| k.inline_keyboard.len())
     });
     time("discord alert (embed JSON)", &mut |i| {
         let p = payload(i);
-        let v = core::alert(&p.locale, "price_drop", &p, Some("tag-21"), now);
+        let v = core::alert(&p.locale, "price_drop", &p, Some("tag-21"));
         discord::render::message(&v, "506759329068613643", None)
             .to_string()
             .len()

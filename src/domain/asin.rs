@@ -46,9 +46,26 @@ pub struct ProductRef {
 }
 
 impl ProductRef {
+    /// The product as the database stores it (`amazon.de`, `B01LZ79682`).
+    pub fn from_stored(marketplace: &str, asin: &str) -> Option<ProductRef> {
+        Some(ProductRef {
+            marketplace: Marketplace::from_name(marketplace)?,
+            asin: Asin::parse(asin)?,
+        })
+    }
+
     /// `https://www.amazon.<tld>/dp/<ASIN>`
     pub fn canonical_url(&self) -> String {
         format!("https://{}/dp/{}", self.marketplace.host(), self.asin)
+    }
+
+    /// Where "Buy on Amazon" leads: the canonical URL, with the operator's
+    /// Associates tag when one is set.
+    pub fn buy_url(&self, affiliate_tag: Option<&str>) -> String {
+        match affiliate_tag {
+            Some(tag) => format!("{}?tag={tag}", self.canonical_url()),
+            None => self.canonical_url(),
+        }
     }
 }
 
@@ -61,6 +78,18 @@ impl fmt::Display for ProductRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buy_links_are_canonical_with_the_tag() {
+        let r = ProductRef::from_stored("amazon.de", "B01LZ79682").unwrap();
+        assert_eq!(
+            r.buy_url(Some("mytag-21")),
+            "https://www.amazon.de/dp/B01LZ79682?tag=mytag-21"
+        );
+        assert_eq!(r.buy_url(None), "https://www.amazon.de/dp/B01LZ79682");
+        assert!(ProductRef::from_stored("nowhere", "B01LZ79682").is_none());
+        assert!(ProductRef::from_stored("amazon.de", "not an asin").is_none());
+    }
 
     #[test]
     fn asins() {

@@ -56,18 +56,14 @@ pub async fn mark(db: &DatabaseConnection, queues: &Queues, address: &str) -> an
             locale: user.locale.clone(),
             ..Default::default()
         };
-        let insert = notifications::Entity::insert(notifications::ActiveModel {
-            idempotency_key: Set(format!("bounce:{}:{}", user.id, now.date_naive())),
-            kind: Set(KIND.into()),
-            destination_id: Set(dest.id),
-            channel: Set(channel_for(kind).into()),
-            payload: Set(serde_json::to_string(&payload)?),
-            status: Set("pending".into()),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            created_at: Set(now),
-            ..Default::default()
-        })
+        let insert = notifications::Entity::insert(notifications::ActiveModel::pending(
+            format!("bounce:{}:{}", user.id, now.date_naive()),
+            KIND,
+            dest.id,
+            channel_for(kind),
+            serde_json::to_string(&payload)?,
+            now,
+        ))
         .on_conflict(
             OnConflict::column(notifications::Column::IdempotencyKey)
                 .do_nothing()

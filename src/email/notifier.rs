@@ -20,7 +20,7 @@ use super::render::{AlertView, alert_message, safe_image_url};
 use super::smtp::{Mailer, SmtpFailure};
 use super::{Links, bounce};
 use crate::config::Config;
-use crate::domain::{Asin, Currency, Marketplace, ProductRef};
+use crate::domain::{Currency, ProductRef};
 use crate::i18n;
 use crate::jobs::Queues;
 use crate::notify::chart::{ChartInput, render_png};
@@ -87,18 +87,6 @@ fn first_name(user: &users::Model) -> Option<String> {
     Some(name.chars().take(40).collect())
 }
 
-/// The canonical product URL, with the Associates tag when configured.
-fn product_url(marketplace: &str, asin: &str, tag: Option<&str>) -> Option<String> {
-    let r = ProductRef {
-        marketplace: Marketplace::from_name(marketplace)?,
-        asin: Asin::parse(asin)?,
-    };
-    Some(match tag {
-        Some(tag) => format!("{}?tag={tag}", r.canonical_url()),
-        None => r.canonical_url(),
-    })
-}
-
 /// `<hash-of-key.alert@sender-domain>`: a retry of the same outbox row is the
 /// same message to the receiving side.
 fn message_id(key: &str, from: &lettre::message::Mailbox) -> String {
@@ -142,7 +130,9 @@ impl Notifier for EmailNotifier {
         let Some(currency) = Currency::parse(&p.currency) else {
             return Err(permanent("unknown currency"));
         };
-        let Some(url) = product_url(&p.marketplace, &p.asin, self.affiliate_tag.as_deref()) else {
+        let Some(url) = ProductRef::from_stored(&p.marketplace, &p.asin)
+            .map(|r| r.buy_url(self.affiliate_tag.as_deref()))
+        else {
             return Err(permanent("the product has no storefront/ASIN"));
         };
         let now = Utc::now();
@@ -272,19 +262,6 @@ impl Notifier for EmailNotifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn buy_links_are_canonical_with_the_tag() {
-        assert_eq!(
-            product_url("amazon.de", "B01LZ79682", Some("mytag-21")).as_deref(),
-            Some("https://www.amazon.de/dp/B01LZ79682?tag=mytag-21")
-        );
-        assert_eq!(
-            product_url("amazon.com", "B01LZ79682", None).as_deref(),
-            Some("https://www.amazon.com/dp/B01LZ79682")
-        );
-        assert_eq!(product_url("nowhere", "B01LZ79682", None), None);
-    }
 
     #[test]
     fn message_ids_follow_the_outbox_key() {

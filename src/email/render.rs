@@ -29,21 +29,9 @@ pub struct AlertView<'a> {
     pub chart_png: Option<Vec<u8>>,
 }
 
-/// `&`, `<`, `>`, `"` and `'` as entities: safe in text and in quoted attributes.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// Outside text made safe in the HTML part and our pages (double-quoted
+/// attributes only).
+pub use crate::notify::escape_html as escape;
 
 /// A product image we are willing to reference: an absolute https URL.
 pub fn safe_image_url(raw: Option<&str>) -> Option<String> {
@@ -58,14 +46,14 @@ fn greeting(f: &Facts) -> String {
     }
 }
 
-/// "−15%" (en) or "−15 %" (the others), from our own prices.
+/// "−15%" (en) or "−15 %" (de), from our own prices, as in chat.
 fn change(f: &Facts) -> Option<String> {
-    let pct = f.drop_percent()?;
-    Some(if f.locale == "en" {
-        format!("−{pct}%")
-    } else {
-        format!("−{pct}\u{a0}%")
-    })
+    f.drop_percent()?;
+    Some(crate::bots::core::percent_change(
+        f.locale,
+        f.old_minor?,
+        f.new_minor?,
+    ))
 }
 
 /// The facts block as lines of plain text, in order.

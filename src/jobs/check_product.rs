@@ -815,18 +815,16 @@ async fn mark_gone(app: &App, row: &products::Model, now: DateTime<Utc>) -> anyh
             ..Default::default()
         };
         let insert = notifications::Entity::insert(notifications::ActiveModel {
-            idempotency_key: Set(format!("w:{}:gone:{channel}", w.id)),
-            kind: Set("gone".into()),
             watch_id: Set(Some(w.id)),
             product_id: Set(Some(row.id)),
-            destination_id: Set(dest.id),
-            channel: Set(channel.into()),
-            payload: Set(serde_json::to_string(&payload)?),
-            status: Set("pending".into()),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            created_at: Set(now),
-            ..Default::default()
+            ..notifications::ActiveModel::pending(
+                format!("w:{}:gone:{channel}", w.id),
+                "gone",
+                dest.id,
+                channel,
+                serde_json::to_string(&payload)?,
+                now,
+            )
         })
         .on_conflict(
             OnConflict::column(notifications::Column::IdempotencyKey)

@@ -186,19 +186,19 @@ pub async fn on_drop(
         };
         let held = feed.digest_hours.is_some();
         let row = notifications::ActiveModel {
-            idempotency_key: Set(format!("feed:{}:pp:{point_id}", feed.id)),
-            kind: Set("feed_deal".into()),
             feed_id: Set(Some(feed.id)),
             product_id: Set(Some(product.id)),
             price_point_id: Set(Some(point_id)),
-            destination_id: Set(dest.id),
-            channel: Set(channel_for(&dest.kind).into()),
-            payload: Set(serde_json::to_string(&payload)?),
+            // Held deals wait for the feed's next digest.
             status: Set(if held { "held" } else { "pending" }.into()),
-            attempts: Set(0),
-            next_attempt_at: Set(at),
-            created_at: Set(at),
-            ..Default::default()
+            ..notifications::ActiveModel::pending(
+                format!("feed:{}:pp:{point_id}", feed.id),
+                "feed_deal",
+                dest.id,
+                channel_for(&dest.kind),
+                serde_json::to_string(&payload)?,
+                at,
+            )
         };
         match notifications::Entity::insert(row)
             .on_conflict(
@@ -285,17 +285,15 @@ pub async fn digests_once(app: &App, now: DateTime<Utc>) -> anyhow::Result<usize
             .to_owned();
         txn.execute(&digested).await?;
         let row = notifications::ActiveModel {
-            idempotency_key: Set(format!("digest:{}:{}", feed.id, now.timestamp())),
-            kind: Set("feed_digest".into()),
             feed_id: Set(Some(feed.id)),
-            destination_id: Set(held[0].destination_id),
-            channel: Set(held[0].channel.clone()),
-            payload: Set(serde_json::to_string(&payload)?),
-            status: Set("pending".into()),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            created_at: Set(now),
-            ..Default::default()
+            ..notifications::ActiveModel::pending(
+                format!("digest:{}:{}", feed.id, now.timestamp()),
+                "feed_digest",
+                held[0].destination_id,
+                &held[0].channel,
+                serde_json::to_string(&payload)?,
+                now,
+            )
         }
         .insert(&txn)
         .await?;

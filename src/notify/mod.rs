@@ -98,6 +98,22 @@ impl Notifiers {
     }
 }
 
+/// Outside text made safe inside HTML text and double-quoted attributes
+/// (Telegram's HTML parse mode, emails, our web pages).
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// The channel that serves a destination kind.
 pub fn channel_for(destination_kind: &str) -> &'static str {
     match destination_kind {

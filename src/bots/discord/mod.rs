@@ -31,7 +31,7 @@ use crate::i18n::{Key, t};
 use crate::tracking::{
     self, DestinationKind, DestinationRef, Identity, Platform, TrackError, chat as tchat,
 };
-use render::{custom_id, message, parse_custom_id, text};
+use render::{message, parse_custom_id, text};
 use rest::{File, Rest};
 
 /// A request older (or newer) than this is refused, so a captured request
@@ -811,9 +811,4 @@ fn target_modal(l: &str, custom: &str) -> Value {
             }],
         },
     })
-}
-
-/// The `custom_id` of a button in a card made for `user`.
-pub fn button_id(action: &Action, user: &str) -> String {
-    custom_id(action, user)
 }

@@ -63,13 +63,7 @@ impl Notifier for DiscordNotifier {
             };
             core::feed_post(locale, &d.payload, &buttons, self.affiliate_tag.as_deref())
         } else {
-            core::alert(
-                locale,
-                &d.kind,
-                &d.payload,
-                self.affiliate_tag.as_deref(),
-                chrono::Utc::now(),
-            )
+            core::alert(locale, &d.kind, &d.payload, self.affiliate_tag.as_deref())
         };
         let owner = if feed {
             "0".to_string()

@@ -136,13 +136,7 @@ impl Notifier for TelegramNotifier {
         let view = if d.kind.starts_with("feed_") {
             self.feed_view(locale, d).await?
         } else {
-            core::alert(
-                locale,
-                &d.kind,
-                &d.payload,
-                self.affiliate_tag.as_deref(),
-                chrono::Utc::now(),
-            )
+            core::alert(locale, &d.kind, &d.payload, self.affiliate_tag.as_deref())
         };
         let markup = keyboard(&view.buttons);
         if let Some(img) = view

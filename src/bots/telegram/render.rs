@@ -10,19 +10,7 @@ pub const CAPTION_MAX: usize = 1024;
 pub const MESSAGE_MAX: usize = 4096;
 
 /// Text made safe for `parse_mode=HTML`.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::notify::escape_html as escape;
 
 /// Telegram counts the text after entity parsing, in UTF-16 code units;
 /// counting the markup too keeps us safely inside the limit.

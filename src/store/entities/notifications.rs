@@ -30,3 +30,30 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl ActiveModel {
+    /// A new outbox row, due at `at`; callers add the watch, product or
+    /// feed it belongs to.
+    pub fn pending(
+        idempotency_key: String,
+        kind: &str,
+        destination_id: i64,
+        channel: &str,
+        payload: String,
+        at: DateTimeUtc,
+    ) -> ActiveModel {
+        use sea_orm::Set;
+        ActiveModel {
+            idempotency_key: Set(idempotency_key),
+            kind: Set(kind.to_string()),
+            destination_id: Set(destination_id),
+            channel: Set(channel.to_string()),
+            payload: Set(payload),
+            status: Set("pending".into()),
+            attempts: Set(0),
+            next_attempt_at: Set(at),
+            created_at: Set(at),
+            ..Default::default()
+        }
+    }
+}
