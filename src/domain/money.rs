@@ -62,6 +62,13 @@ impl Currency {
             .map_or(2, |(_, e)| *e)
     }
 
+    /// Whether the storefront shows whole units only, as Amazon.in does
+    /// (`₹2,37,097`, no paise); a price with a non-zero minor part still
+    /// shows it rather than being rounded.
+    pub fn shows_whole_units(&self) -> bool {
+        self.code() == "INR"
+    }
+
     /// The symbol a shopper sees, where one is conventional.
     pub fn symbol(&self) -> &str {
         match self.code() {
@@ -231,18 +238,20 @@ impl Money {
             None => ("", plain),
         };
         let (int, frac) = plain.split_once('.').unwrap_or((&plain, ""));
+        let frac = if self.currency.shows_whole_units() && frac.bytes().all(|b| b == b'0') {
+            ""
+        } else {
+            frac
+        };
         let (group, decimal) = match style {
             NumberStyle::DotDecimal => (',', '.'),
             NumberStyle::CommaDecimal => ('.', ','),
             NumberStyle::SpaceGroupCommaDecimal => ('\u{202f}', ','),
         };
-        let mut grouped = String::new();
-        for (i, c) in int.chars().enumerate() {
-            if i > 0 && (int.len() - i) % 3 == 0 {
-                grouped.push(group);
-            }
-            grouped.push(c);
-        }
+        // English readers of the Indian storefront group in lakhs and crores
+        // (2,37,097), as Amazon.in and en-IN do; other languages keep their own.
+        let indian = self.currency == Currency::INR && style == NumberStyle::DotDecimal;
+        let grouped = group_digits(int, group, indian);
         let number = if frac.is_empty() {
             grouped
         } else {
@@ -259,6 +268,25 @@ impl Money {
             format!("{sign}{number}\u{a0}{symbol}")
         }
     }
+}
+
+/// `int` (ASCII digits) with `sep` between thousands, or in Indian style
+/// between the last three digits and then every two (`2,37,097`).
+fn group_digits(int: &str, sep: char, indian: bool) -> String {
+    let mut out = String::with_capacity(int.len() + int.len() / 2);
+    for (i, c) in int.chars().enumerate() {
+        let left = int.len() - i;
+        let boundary = if indian {
+            left == 3 || (left > 3 && (left - 3) % 2 == 0)
+        } else {
+            left % 3 == 0
+        };
+        if i > 0 && boundary {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// How numbers are written: `1,234.56` (en), `1.234,56` (de, es, it), `1 234,56` (fr, sv, pl).
@@ -342,6 +370,42 @@ mod tests {
         assert_eq!(y.display(NumberStyle::DotDecimal), "¥1,234");
         let s = Money::from_minor(2600, Currency::parse("AED").unwrap());
         assert_eq!(s.display(NumberStyle::DotDecimal), "AED 26.00");
+    }
+
+    #[test]
+    fn rupees_are_whole_and_grouped_in_lakhs_for_english_readers() {
+        let inr = |minor| Money::from_minor(minor, Currency::INR);
+        let cases = [
+            (inr(23_709_700), NumberStyle::DotDecimal, "₹2,37,097"),
+            (
+                inr(12_345_678_900),
+                NumberStyle::DotDecimal,
+                "₹12,34,56,789",
+            ),
+            (inr(99_900), NumberStyle::DotDecimal, "₹999"),
+            (inr(100_000), NumberStyle::DotDecimal, "₹1,000"),
+            (inr(9_950), NumberStyle::DotDecimal, "₹99.50"),
+            (inr(-150_000), NumberStyle::DotDecimal, "-₹1,500"),
+            (inr(23_709_700), NumberStyle::CommaDecimal, "237.097\u{a0}₹"),
+            (
+                inr(23_709_700),
+                NumberStyle::SpaceGroupCommaDecimal,
+                "237\u{202f}097\u{a0}₹",
+            ),
+            (
+                Money::from_minor(1_234_567, Currency::JPY),
+                NumberStyle::DotDecimal,
+                "¥1,234,567",
+            ),
+            (
+                Money::from_minor(123_456_700, Currency::USD),
+                NumberStyle::DotDecimal,
+                "$1,234,567.00",
+            ),
+        ];
+        for (money, style, want) in cases {
+            assert_eq!(money.display(style), want, "{money:?} {style:?}");
+        }
     }
 
     #[test]
