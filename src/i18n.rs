@@ -294,6 +294,7 @@ keys! {
     ChatTargetPositive => "chat.target_positive",
     ChatProductGone => "chat.product_gone",
     ChatNoSuchWatch => "chat.no_such_watch",
+    ChatNoSuchProduct => "chat.no_such_product",
     ChatSnoozeDone => "chat.snooze_done",
     ChatNotTracking => "chat.not_tracking",
 
@@ -313,6 +314,8 @@ keys! {
     DiscordAlertsDm => "discord.alerts_dm",
     DiscordAlertsChannel => "discord.alerts_channel",
     DiscordDmClosed => "discord.dm_closed",
+    /// `/track … alerts:channel` by a member who may not manage the channel.
+    DiscordChannelAlertsPermission => "discord.channel_alerts_permission",
     DiscordChartTitle => "discord.chart_title",
 
     FeedUsage => "feed.usage",
@@ -452,6 +455,16 @@ mod tests {
             (Money::from_minor(1299, Currency::EUR), "fr", "12,99\u{a0}€"),
             (Money::from_minor(1234, Currency::JPY), "de", "1.234\u{a0}¥"),
             (usd, "pt-BR", "$1,234.56"),
+            (
+                Money::from_minor(23_709_700, Currency::INR),
+                "en",
+                "₹2,37,097",
+            ),
+            (
+                Money::from_minor(23_709_700, Currency::INR),
+                "de",
+                "237.097\u{a0}₹",
+            ),
         ];
         for (money, locale, want) in cases {
             assert_eq!(format_money(money, locale), want, "{locale}");

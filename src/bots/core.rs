@@ -187,6 +187,19 @@ impl Action {
             _ => return None,
         })
     }
+
+    /// The watch this button acts on, for buttons that act on one.
+    pub fn watch_id(&self) -> Option<i64> {
+        match self {
+            Action::Chart { watch_id }
+            | Action::Edit { watch_id }
+            | Action::Pause { watch_id }
+            | Action::Resume { watch_id }
+            | Action::Remove { watch_id }
+            | Action::Snooze { watch_id } => Some(*watch_id),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1078,6 +1091,7 @@ pub fn error_text(locale: &str, e: &TrackError) -> String {
         ),
         TrackError::ProductGone => t(locale, Key::ChatProductGone, &[]),
         TrackError::NoSuchWatch => t(locale, Key::ChatNoSuchWatch, &[]),
+        TrackError::NoSuchProduct => t(locale, Key::ChatNoSuchProduct, &[]),
         TrackError::Internal(err) => {
             tracing::error!(error = %err, "a chat request failed");
             t(locale, Key::ErrorGeneric, &[])

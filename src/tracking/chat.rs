@@ -15,8 +15,12 @@ use crate::store::entities::{destinations, price_points, products, users, watche
 /// The watch a person means by `selector`: the number in front of it in
 /// `/list` (1 = newest), or the product's ASIN.
 pub async fn find_own(app: &App, who: &Identity, selector: &str) -> Result<WatchItem, TrackError> {
+    pick(list(app, who).await?, selector)
+}
+
+/// The item `selector` names in `items` (a list as the person saw it).
+pub fn pick(items: Vec<WatchItem>, selector: &str) -> Result<WatchItem, TrackError> {
     let selector = selector.trim().trim_start_matches('#');
-    let items = list(app, who).await?;
     if let Ok(n) = selector.parse::<usize>() {
         return n
             .checked_sub(1)

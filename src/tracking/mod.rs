@@ -5,12 +5,11 @@
 pub mod chat;
 pub mod feeds;
 pub mod history;
+pub mod scope;
 
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::amazon::url::{self, Link, UrlError};
 use crate::app::App;
@@ -87,6 +86,8 @@ pub enum TrackError {
     ProductGone,
     #[error("That watch does not exist (or is not yours).")]
     NoSuchWatch,
+    #[error("That product is not tracked here.")]
+    NoSuchProduct,
     #[error("something went wrong")]
     Internal(#[from] anyhow::Error),
 }
@@ -418,27 +419,7 @@ async fn own_watch(app: &App, who: &Identity, watch_id: i64) -> Result<watches::
 
 /// The user's watches with their products, newest first.
 pub async fn list(app: &App, who: &Identity) -> Result<Vec<WatchItem>, TrackError> {
-    let user = ensure_user(app, who).await?;
-    let list = watches::Entity::find()
-        .filter(watches::Column::UserId.eq(user.id))
-        .order_by_desc(watches::Column::Id)
-        .all(&app.db)
-        .await?;
-    let ids: Vec<i64> = list.iter().map(|w| w.product_id).collect();
-    let products: std::collections::HashMap<i64, products::Model> = products::Entity::find()
-        .filter(products::Column::Id.is_in(ids))
-        .all(&app.db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    Ok(list
-        .into_iter()
-        .filter_map(|w| {
-            let product = products.get(&w.product_id)?.clone();
-            Some(WatchItem { watch: w, product })
-        })
-        .collect())
+    scope::watches_at(app, who, &scope::Place::Private).await
 }
 
 pub async fn untrack(app: &App, who: &Identity, watch_id: i64) -> Result<(), TrackError> {

@@ -1161,3 +1161,5 @@ async fn an_alert_follows_a_group_that_became_a_supergroup() {
     );
     bot.stop().await;
 }
+
+mod groups;

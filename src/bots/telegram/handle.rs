@@ -26,6 +26,7 @@ use crate::bots::core::{self, Action, MAX_CARDS, Preset, View};
 use crate::bots::dialogue::{Dialogues, Pending};
 use crate::i18n::{Key, t};
 use crate::store::entities::products;
+use crate::tracking::scope::{self, Place};
 use crate::tracking::{
     self, DestinationKind, DestinationRef, Identity, Platform, TrackError, chat as tchat,
 };
@@ -63,6 +64,14 @@ impl Ctx {
         DestinationRef {
             kind: DestinationKind::TelegramChat,
             address: self.chat.0.to_string(),
+        }
+    }
+
+    /// What the chat may see: a group reads every answer there.
+    fn place(&self) -> Place {
+        match self.kind {
+            ChatKind::Private => Place::Private,
+            _ => Place::Shared(self.destination()),
         }
     }
 
@@ -323,21 +332,7 @@ impl Telegram {
         ctx: &Ctx,
         who: &Identity,
     ) -> Result<Vec<tracking::WatchItem>, TrackError> {
-        let items = tracking::list(&self.app, who).await?;
-        if ctx.kind == ChatKind::Private {
-            return Ok(items);
-        }
-        let here = tchat::destination(
-            &self.app,
-            DestinationKind::TelegramChat,
-            &ctx.chat.0.to_string(),
-        )
-        .await?
-        .map(|d| d.id);
-        Ok(items
-            .into_iter()
-            .filter(|i| Some(i.watch.destination_id) == here)
-            .collect())
+        scope::watches_at(&self.app, who, &ctx.place()).await
     }
 
     /// May this sender add watches for this chat?
@@ -470,7 +465,7 @@ impl Telegram {
             }
             "untrack" => {
                 if args.is_empty() {
-                    let items = tracking::list(&self.app, &who).await.unwrap_or_default();
+                    let items = self.items(ctx, &who).await.unwrap_or_default();
                     if items.is_empty() {
                         return self.say(ctx, &t(l, Key::ListEmpty, &[])).await;
                     }
@@ -478,7 +473,7 @@ impl Telegram {
                     view.lines.push(t(l, Key::ChatUntrackUsage, &[]));
                     return self.send_view(ctx.chat, &view).await;
                 }
-                match tchat::find_own(&self.app, &who, args).await {
+                match scope::find_at(&self.app, &who, &ctx.place(), args).await {
                     Ok(item) => {
                         let title = core::shorten(&core::title_of(&item.product, None), 80);
                         match tracking::untrack(&self.app, &who, item.watch.id).await {
@@ -499,7 +494,7 @@ impl Telegram {
                 if args.is_empty() {
                     return self.say(ctx, &t(l, Key::ChatHistoryUsage, &[])).await;
                 }
-                match tchat::find_own(&self.app, &who, args).await {
+                match scope::find_at(&self.app, &who, &ctx.place(), args).await {
                     Ok(item) => self.send_chart(ctx, &item).await,
                     Err(TrackError::NoSuchWatch) => {
                         self.say(ctx, &t(l, Key::ChatNotTracking, &[])).await
@@ -550,7 +545,9 @@ impl Telegram {
             None => (payload, ""),
         };
         let product = match id.parse::<i64>() {
-            Ok(id) => self.product(id).await,
+            Ok(id) => scope::product_at(&self.app, who, &Place::Private, id)
+                .await
+                .ok(),
             Err(_) => None,
         };
         let Some(product) = product.filter(|_| ctx.kind == ChatKind::Private) else {
@@ -792,6 +789,23 @@ impl Telegram {
                 .await;
         };
         let who = identity(&q.from);
+        // A button acts only on what this chat's own list has: a forged or
+        // stale id gets the answer a watch that is gone gets.
+        let place = ctx.place();
+        let allowed = match (&action, action.watch_id()) {
+            (Action::ProductChart { product_id }, _) => {
+                scope::product_at(&self.app, &who, &place, *product_id)
+                    .await
+                    .map(|_| ())
+            }
+            (_, Some(id)) => scope::item_at(&self.app, &who, &place, id)
+                .await
+                .map(|_| ()),
+            _ => Ok(()),
+        };
+        if let Err(e) = allowed {
+            return self.toast(&q, Some(core::error_text(l, &e)), false).await;
+        }
         match action {
             Action::Set { product_id, preset } => {
                 if !self.may_add(&ctx).await {
