@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod notify;
 pub mod ratelimit;
+pub mod seen;
 pub mod store;
 pub mod telemetry;
 pub mod tracking;

@@ -93,6 +93,13 @@ fn token() -> String {
     )
 }
 
+/// A fresh interaction id: Discord acts on each id once.
+fn interaction_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(1_445_000_000_000_000_000);
+    N.fetch_add(1, Ordering::Relaxed).to_string()
+}
+
 /// A slash command from `user`: in a DM (the shape of the DM fixture, with
 /// `user`) or in a guild (the guild fixture, with `member.user`).
 fn command(user: &str, guild: bool, name: &str, options: Value) -> Value {
@@ -107,6 +114,7 @@ fn command(user: &str, guild: bool, name: &str, options: Value) -> Value {
     };
     c["application_id"] = json!(APPLICATION_ID);
     c["token"] = json!(token());
+    c["id"] = json!(interaction_id());
     c["data"]["name"] = json!(name);
     c["data"]["options"] = options;
     c
@@ -122,6 +130,7 @@ fn click(user: &str, custom_id: &str) -> Value {
     c["member"]["user"]["id"] = json!(user);
     c["application_id"] = json!(APPLICATION_ID);
     c["token"] = json!(token());
+    c["id"] = json!(interaction_id());
     c["data"]["custom_id"] = json!(custom_id);
     c
 }
@@ -132,6 +141,7 @@ fn modal(user: &str, custom_id: &str, value: &str) -> Value {
     m["member"]["user"]["id"] = json!(user);
     m["application_id"] = json!(APPLICATION_ID);
     m["token"] = json!(token());
+    m["id"] = json!(interaction_id());
     m["data"] = json!({"custom_id": custom_id, "components": [
         {"type": 1, "id": 2, "components": [
             {"type": 4, "id": 3, "custom_id": "target", "value": value}]}]});
@@ -143,6 +153,7 @@ fn autocomplete(user: &str, name: &str, typed: &str) -> Value {
     a["member"]["user"]["id"] = json!(user);
     a["application_id"] = json!(APPLICATION_ID);
     a["token"] = json!(token());
+    a["id"] = json!(interaction_id());
     a["data"]["name"] = json!(name);
     a["data"]["options"] = json!([{"value": typed, "type": 3, "name": "item", "focused": true}]);
     a
@@ -683,3 +694,5 @@ async fn a_channel_feed_posts_drops_and_anyone_can_track_them() {
         .len();
     assert_eq!(n, 1);
 }
+
+mod channels;

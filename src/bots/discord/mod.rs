@@ -28,6 +28,8 @@ use crate::amazon::url::{self, Link};
 use crate::app::App;
 use crate::bots::core::{self, Action, Preset, View};
 use crate::i18n::{Key, t};
+use crate::seen::SeenIds;
+use crate::tracking::scope::{self, Place};
 use crate::tracking::{
     self, DestinationKind, DestinationRef, Identity, Platform, TrackError, chat as tchat,
 };
@@ -39,11 +41,16 @@ use rest::{File, Rest};
 const MAX_SKEW_SECS: i64 = 300;
 /// Watches per `/list` page: four buttons each, five rows at most.
 const PAGE_SIZE: usize = 4;
+/// How long an interaction id is remembered: past the end of the window in
+/// which its signature is accepted.
+const SEEN_FOR: std::time::Duration = std::time::Duration::from_secs(2 * MAX_SKEW_SECS as u64);
 
 pub struct Discord {
     app: Arc<App>,
     verifier: Verifier,
     rest: Rest,
+    /// Interaction ids already acted on.
+    seen: SeenIds,
 }
 
 pub fn rest_client(app: &App) -> Option<Rest> {
@@ -60,10 +67,15 @@ pub fn router(app: Arc<App>) -> Option<Router> {
     let d = app.config.discord.as_ref()?;
     let verifier = Verifier::try_new(d.public_key).ok()?;
     let rest = rest_client(&app)?;
+    let seen = match &app.redis {
+        Some(conn) => SeenIds::redis(conn.clone(), &app.config.redis_key_prefix),
+        None => SeenIds::local(),
+    };
     let discord = Arc::new(Discord {
         app,
         verifier,
         rest,
+        seen,
     });
     Some(
         Router::new()
@@ -88,6 +100,10 @@ async fn interactions(State(d): State<Arc<Discord>>, headers: HeaderMap, body: B
             return (StatusCode::BAD_REQUEST, "unreadable interaction").into_response();
         }
     };
+    // A signed request replayed inside the window has no second effect.
+    if !d.seen.first(&interaction.id().to_string(), SEEN_FOR).await {
+        return (StatusCode::CONFLICT, "interaction already handled").into_response();
+    }
     let reply = match interaction {
         Interaction::Ping(_) => json!({"type": 1}),
         Interaction::Command(c) => d.command(c).await,
@@ -197,6 +213,10 @@ impl Discord {
                 let channel = (string_option(&c, "alerts").as_deref() == Some("channel")
                     && c.guild_id.is_some())
                 .then(|| c.channel_id.get());
+                if channel.is_some() && !may_post_alerts(c.member.as_deref()) {
+                    let refusal = t(&l, Key::DiscordChannelAlertsPermission, &[]);
+                    return say(with_notice(text(&refusal)), true);
+                }
                 let me = self.clone();
                 let token = c.token.clone();
                 tokio::spawn(async move {
@@ -402,6 +422,9 @@ impl Discord {
             Err(refusal) => return refusal,
         };
         let channel = here.then(|| c.channel_id.get());
+        if channel.is_some() && !may_post_alerts(c.member.as_ref()) {
+            return say(text(&t(&l, Key::DiscordChannelAlertsPermission, &[])), true);
+        }
         match action {
             Action::Set { product_id, preset } => {
                 if preset == Preset::Custom {
@@ -412,18 +435,21 @@ impl Discord {
                     .await
             }
             Action::Edit { .. } => target_modal(&l, &c.data.custom_id),
-            Action::ProductChart { product_id } => match self.product(product_id).await {
-                Some(product) => {
-                    let me = self.clone();
-                    let token = c.token.clone();
-                    tokio::spawn(async move {
-                        let (body, files) = me.product_chart(&l, &product, None).await;
-                        me.finish(&token, body, files).await;
-                    });
-                    deferred(true)
+            // Answers are seen only by the person who clicked: the private view.
+            Action::ProductChart { product_id } => {
+                match scope::product_at(&self.app, &who, &Place::Private, product_id).await {
+                    Ok(product) => {
+                        let me = self.clone();
+                        let token = c.token.clone();
+                        tokio::spawn(async move {
+                            let (body, files) = me.product_chart(&l, &product, None).await;
+                            me.finish(&token, body, files).await;
+                        });
+                        deferred(true)
+                    }
+                    Err(e) => say(text(&core::error_text(&l, &e)), true),
                 }
-                None => say(text(&t(&l, Key::ChatExpired, &[])), true),
-            },
+            }
             Action::Chart { watch_id } => match tchat::own_item(&self.app, &who, watch_id).await {
                 Ok(item) => {
                     let me = self.clone();
@@ -515,6 +541,9 @@ impl Discord {
             })
             .unwrap_or_default();
         let channel = here.then(|| m.channel_id.get());
+        if channel.is_some() && !may_post_alerts(m.member.as_ref()) {
+            return say(text(&t(&l, Key::DiscordChannelAlertsPermission, &[])), true);
+        }
         match action {
             Action::Set { product_id, .. } => {
                 self.set_later(
@@ -769,6 +798,15 @@ impl Discord {
             tracing::warn!(error = %e, "could not answer a Discord interaction");
         }
     }
+}
+
+/// Alerts may go to a channel only from members who manage it: Manage
+/// Channels, Manage Server or Administrator, as Discord resolved them for
+/// this channel in the interaction's `member.permissions`.
+fn may_post_alerts(member: Option<&serenity::all::Member>) -> bool {
+    member
+        .and_then(|m| m.permissions)
+        .is_some_and(|p| p.manage_channels() || p.manage_guild() || p.administrator())
 }
 
 fn with_notice_owned(notice: Option<String>, body: Value) -> Value {
