@@ -1163,3 +1163,4 @@ async fn an_alert_follows_a_group_that_became_a_supergroup() {
 }
 
 mod groups;
+mod webhook;

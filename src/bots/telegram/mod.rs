@@ -1,11 +1,13 @@
 //! Telegram: long polling by default, or a webhook on our own HTTP server
-//! (checked against `X-Telegram-Bot-Api-Secret-Token`) when
+//! (checked against `X-Telegram-Bot-Api-Secret-Token` before the body is
+//! read, see `webhook.rs`) when
 //! `TELEGRAM_WEBHOOK_URL` is set. `TELEGRAM_API_URL` points it at a
 //! self-hosted Bot API server (or the tests' fake).
 
 mod handle;
 pub mod notifier;
 pub mod render;
+mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -130,7 +132,7 @@ pub async fn start(
                 })?;
             let task = tokio::spawn(receive(tg, listener, shutdown));
             Ok(Started {
-                router: Some(router),
+                router: Some(webhook::guard(router, secret.clone())),
                 task,
             })
         }
