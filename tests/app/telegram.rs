@@ -1163,4 +1163,5 @@ async fn an_alert_follows_a_group_that_became_a_supergroup() {
 }
 
 mod groups;
+mod rupees;
 mod webhook;
