@@ -793,6 +793,11 @@ impl Telegram {
         // stale id gets the answer a watch that is gone gets.
         let place = ctx.place();
         let allowed = match (&action, action.watch_id()) {
+            // In a group a button must be one the bot put on that message:
+            // a card's buttons name a product the group was shown.
+            (_, id) if ctx.kind != ChatKind::Private && !on_message(&msg, q.data.as_deref()) => {
+                Err(id.map_or(TrackError::NoSuchProduct, |_| TrackError::NoSuchWatch))
+            }
             (Action::ProductChart { product_id }, _) => {
                 scope::product_at(&self.app, &who, &place, *product_id)
                     .await
@@ -1126,6 +1131,16 @@ fn log_failure<T>(r: Result<T, RequestError>, what: &str) {
     if let Err(e) = r {
         tracing::warn!(what, error = %super::redact(&e.to_string()), "Telegram refused a reply");
     }
+}
+
+/// Whether `data` is the callback data of a button on `msg`.
+fn on_message(msg: &Message, data: Option<&str>) -> bool {
+    msg.reply_markup().is_some_and(|m| {
+        m.inline_keyboard.iter().flatten().any(|b| {
+            matches!(&b.kind, teloxide::types::InlineKeyboardButtonKind::CallbackData(d)
+                if Some(d.as_str()) == data)
+        })
+    })
 }
 
 /// A `/list` message: its buttons are list buttons.

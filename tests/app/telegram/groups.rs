@@ -31,6 +31,16 @@ fn in_group(user: i64, text: &str) -> Value {
     u
 }
 
+/// A bot message in the group carrying a button with `data`, as a client
+/// that forges callback data would make it look.
+fn forged_message(data: &str) -> Call {
+    Call {
+        method: "sendmessage".into(),
+        body: json!({"chat_id": GROUP, "text": "…", "reply_markup":
+            {"inline_keyboard": [[{"text": "forged", "callback_data": data}]]}}),
+    }
+}
+
 /// Taps `data` on `message` in the group; returns the toast's text.
 async fn toast(bot: &Bot, user: i64, message: &Call, data: &str) -> String {
     let update = tap(user, "en", GROUP, message, data).unwrap();
@@ -137,8 +147,18 @@ async fn group_commands_and_buttons_see_only_the_groups_watches() {
         ),
     ];
     for (data, want) in &forged {
+        // Whether or not the button is on the message it came with.
         assert_eq!(toast(&bot, alice, &listed, data).await, *want, "{data}");
+        let message = forged_message(data);
+        assert_eq!(toast(&bot, alice, &message, data).await, *want, "{data}");
     }
+    // A target button for a product never shown in the group sets nothing.
+    let set = format!("s:{}:a", salcar.id);
+    assert_eq!(
+        toast(&bot, alice, &listed, &set).await,
+        "I can't find that product here."
+    );
+    assert_eq!(bot.watches().await.len(), 2);
     assert_eq!(photos(&bot, GROUP), 1);
     let kept = bot
         .watches()
@@ -148,8 +168,9 @@ async fn group_commands_and_buttons_see_only_the_groups_watches() {
         .unwrap();
     assert_eq!(kept.state, "armed");
     // The group's own product still charts from a button.
+    let chart = format!("h:{}", sourcingmap.id);
     assert_eq!(
-        toast(&bot, alice, &listed, &format!("h:{}", sourcingmap.id)).await,
+        toast(&bot, alice, &forged_message(&chart), &chart).await,
         ""
     );
     tg.wait_for(GROUP, 8).await;
