@@ -277,9 +277,9 @@ fn group_digits(int: &str, sep: char, indian: bool) -> String {
     for (i, c) in int.chars().enumerate() {
         let left = int.len() - i;
         let boundary = if indian {
-            left == 3 || (left > 3 && (left - 3) % 2 == 0)
+            left == 3 || (left > 3 && (left - 3).is_multiple_of(2))
         } else {
-            left % 3 == 0
+            left.is_multiple_of(3)
         };
         if i > 0 && boundary {
             out.push(sep);
