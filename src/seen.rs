@@ -38,16 +38,16 @@ impl SeenIds {
     }
 
     /// True the first time `id` is offered within `ttl`, false for a repeat.
-    /// When Redis cannot answer the id counts as seen: acting at most once
-    /// wins over acting at all.
-    pub async fn first(&self, id: &str, ttl: Duration) -> bool {
+    /// An error means Redis could not say: the caller must not act (acting
+    /// at most once wins over acting at all).
+    pub async fn first(&self, id: &str, ttl: Duration) -> Result<bool, redis::RedisError> {
         match self {
             SeenIds::Local(map) => {
                 let now = Instant::now();
                 if map.len() >= PRUNE_AT {
                     map.retain(|_, until| *until > now);
                 }
-                match map.entry(id.to_string()) {
+                Ok(match map.entry(id.to_string()) {
                     Entry::Occupied(mut e) if *e.get() <= now => {
                         e.insert(now + ttl);
                         true
@@ -57,25 +57,19 @@ impl SeenIds {
                         e.insert(now + ttl);
                         true
                     }
-                }
+                })
             }
             SeenIds::Redis { conn, prefix } => {
                 let mut conn = conn.clone();
-                let set: Result<Option<String>, _> = redis::cmd("SET")
+                let stored: Option<String> = redis::cmd("SET")
                     .arg(format!("{prefix}{id}"))
                     .arg(1)
                     .arg("NX")
                     .arg("EX")
                     .arg(ttl.as_secs().max(1))
                     .query_async(&mut conn)
-                    .await;
-                match set {
-                    Ok(stored) => stored.is_some(),
-                    Err(e) => {
-                        tracing::error!(error = %e, "could not record a request id; refusing it");
-                        false
-                    }
-                }
+                    .await?;
+                Ok(stored.is_some())
             }
         }
     }
@@ -88,11 +82,12 @@ mod tests {
     #[tokio::test]
     async fn an_id_counts_once_until_it_expires() {
         let seen = SeenIds::local();
-        assert!(seen.first("1", Duration::from_secs(600)).await);
-        assert!(!seen.first("1", Duration::from_secs(600)).await);
-        assert!(seen.first("2", Duration::from_secs(600)).await);
-        assert!(seen.first("3", Duration::ZERO).await);
+        let ten_minutes = Duration::from_secs(600);
+        assert_eq!(seen.first("1", ten_minutes).await.ok(), Some(true));
+        assert_eq!(seen.first("1", ten_minutes).await.ok(), Some(false));
+        assert_eq!(seen.first("2", ten_minutes).await.ok(), Some(true));
+        assert_eq!(seen.first("3", Duration::ZERO).await.ok(), Some(true));
         // Expired at once: the id may be used again.
-        assert!(seen.first("3", Duration::from_secs(600)).await);
+        assert_eq!(seen.first("3", ten_minutes).await.ok(), Some(true));
     }
 }

@@ -101,8 +101,14 @@ async fn interactions(State(d): State<Arc<Discord>>, headers: HeaderMap, body: B
         }
     };
     // A signed request replayed inside the window has no second effect.
-    if !d.seen.first(&interaction.id().to_string(), SEEN_FOR).await {
-        return (StatusCode::CONFLICT, "interaction already handled").into_response();
+    match d.seen.first(&interaction.id().to_string(), SEEN_FOR).await {
+        Ok(true) => {}
+        Ok(false) => return (StatusCode::CONFLICT, "interaction already handled").into_response(),
+        Err(e) => {
+            // Without the record a replay could act twice: act on none.
+            tracing::error!(error = %e, "could not record an interaction id");
+            return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
+        }
     }
     let reply = match interaction {
         Interaction::Ping(_) => json!({"type": 1}),
