@@ -132,6 +132,9 @@ fn click(user: &str, custom_id: &str) -> Value {
     c["token"] = json!(token());
     c["id"] = json!(interaction_id());
     c["data"]["custom_id"] = json!(custom_id);
+    // The button is on the message it was clicked on.
+    c["message"]["components"] = json!([{"type": 1, "components": [
+        {"type": 2, "style": 1, "label": "button", "custom_id": custom_id}]}]);
     c
 }
 

@@ -427,6 +427,14 @@ impl Discord {
             Ok(v) => v,
             Err(refusal) => return refusal,
         };
+        // Only a button Discord shows on that message: a forged custom_id
+        // could otherwise replace a channel's message with a private list.
+        if !on_message(&c) {
+            let e = action
+                .watch_id()
+                .map_or(TrackError::NoSuchProduct, |_| TrackError::NoSuchWatch);
+            return say(text(&core::error_text(&l, &e)), true);
+        }
         let channel = here.then(|| c.channel_id.get());
         if channel.is_some() && !may_post_alerts(c.member.as_ref()) {
             return say(text(&t(&l, Key::DiscordChannelAlertsPermission, &[])), true);
@@ -804,6 +812,19 @@ impl Discord {
             tracing::warn!(error = %e, "could not answer a Discord interaction");
         }
     }
+}
+
+/// Whether the clicked `custom_id` is a button on the message it came from.
+fn on_message(c: &ComponentInteraction) -> bool {
+    c.message
+        .components
+        .iter()
+        .flat_map(|row| row.components.iter())
+        .any(|b| {
+            matches!(b, ActionRowComponent::Button(b)
+                if matches!(&b.data, serenity::all::ButtonKind::NonLink { custom_id, .. }
+                    if *custom_id == c.data.custom_id))
+        })
 }
 
 /// Alerts may go to a channel only from members who manage it: Manage

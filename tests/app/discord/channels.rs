@@ -119,4 +119,16 @@ async fn a_replayed_interaction_acts_once_and_channel_alerts_need_manage_rights(
         json!("I can't find that product here.")
     );
     assert_eq!(answer["data"]["flags"], json!(64));
+
+    // A button that is not on the message clicked (a forged custom_id on a
+    // channel alert) changes nothing and shows nothing there.
+    let mut page = click(BOB, &format!("l:0|{BOB}"));
+    page["message"]["components"] = json!([]);
+    let answer = bot.send(&page).await;
+    assert_eq!(answer["type"], json!(4), "a new private answer: {answer}");
+    assert_eq!(
+        answer["data"]["content"],
+        json!("I can't find that product here.")
+    );
+    assert_eq!(answer["data"]["flags"], json!(64));
 }
