@@ -201,3 +201,41 @@ pub fn delivered_keys(dir: &std::path::Path) -> Vec<String> {
     keys.sort();
     keys
 }
+
+/// `pricewatch run` in `dir` with only `env` (and `PORT`), its log piped;
+/// returns the process and its HTTP port.
+pub fn run_process(dir: &std::path::Path, env: &[(&str, &str)]) -> (tokio::process::Child, u16) {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+        .arg("run")
+        .current_dir(dir)
+        .env_clear()
+        .envs(env.iter().copied())
+        .env("PORT", port.to_string())
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    (child, port)
+}
+
+/// Stops a process with SIGTERM; returns its log once it exited.
+pub async fn sigterm_and_log(child: tokio::process::Child) -> String {
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::time::timeout(Duration::from_secs(40), child.wait_with_output())
+        .await
+        .expect("pricewatch did not stop within 40 s of SIGTERM")
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{log}");
+    log
+}

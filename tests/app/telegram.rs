@@ -729,23 +729,15 @@ async fn run_with_only_a_token_is_a_working_bot() {
     let amazon = crate::fake_amazon::FakeAmazon::start().await;
     amazon.answer(DE_ASIN, Answer::Html(html));
     let dir = pricewatch::test_support::temp_dir();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pricewatch"))
-        .arg("run")
-        .current_dir(&dir)
-        .env_clear()
-        .env("TELEGRAM_BOT_TOKEN", TOKEN)
-        .env("TELEGRAM_API_URL", tg.url())
-        .env("FETCH_URL_TEMPLATE", amazon.template())
-        .env("PORT", port.to_string())
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let (url, template) = (tg.url(), amazon.template());
+    let (child, _) = crate::support::run_process(
+        &dir,
+        &[
+            ("TELEGRAM_BOT_TOKEN", TOKEN),
+            ("TELEGRAM_API_URL", url.as_str()),
+            ("FETCH_URL_TEMPLATE", template.as_str()),
+        ],
+    );
     tg.push(private_text(5150, "en", "/start").unwrap());
     let hello = last(&tg.wait_for(5150, 1).await).clone();
     assert!(
@@ -758,18 +750,7 @@ async fn run_with_only_a_token_is_a_working_bot() {
     assert!(card.text().contains("Price: €12.99"), "{}", card.text());
     assert!(dir.join("data/pricewatch.db").exists());
 
-    let pid = child.id().unwrap().to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = tokio::time::timeout(std::time::Duration::from_secs(40), child.wait_with_output())
-        .await
-        .expect("pricewatch run did not stop within 40 s of SIGTERM")
-        .unwrap();
-    let log = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{log}");
+    let log = crate::support::sigterm_and_log(child).await;
     assert!(log.contains("Telegram bot is up"), "{log}");
     assert!(
         !log.contains(TOKEN.split(':').nth(1).unwrap()),

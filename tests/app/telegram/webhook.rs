@@ -16,27 +16,19 @@ async fn the_webhook_checks_the_secret_first_and_logs_no_message_text() {
     pricewatch::amazon::fetch::install_crypto_provider();
     let tg = FakeTelegram::start().await;
     let dir = pricewatch::test_support::temp_dir();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pricewatch"))
-        .arg("run")
-        .current_dir(&dir)
-        .env_clear()
-        .env("TELEGRAM_BOT_TOKEN", TOKEN)
-        .env("TELEGRAM_API_URL", tg.url())
-        .env(
-            "TELEGRAM_WEBHOOK_URL",
-            "https://bot.example.org/telegram/hook",
-        )
-        .env("TELEGRAM_WEBHOOK_SECRET", SECRET)
-        .env("PORT", port.to_string())
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let url = tg.url();
+    let (child, port) = crate::support::run_process(
+        &dir,
+        &[
+            ("TELEGRAM_BOT_TOKEN", TOKEN),
+            ("TELEGRAM_API_URL", url.as_str()),
+            (
+                "TELEGRAM_WEBHOOK_URL",
+                "https://bot.example.org/telegram/hook",
+            ),
+            ("TELEGRAM_WEBHOOK_SECRET", SECRET),
+        ],
+    );
     let hook = format!("http://127.0.0.1:{port}/telegram/hook");
     let client = reqwest::Client::new();
     crate::support::eventually(60, "the webhook to be served", || {
@@ -52,18 +44,12 @@ async fn the_webhook_checks_the_secret_first_and_logs_no_message_text() {
     })
     .await;
 
-    // 2 MB without the secret (or with a wrong one): 401, not 413.
-    let big = vec![b'x'; 2 * 1024 * 1024 + 1024];
-    let r = client.post(&hook).body(big.clone()).send().await.unwrap();
-    assert_eq!(r.status(), 401);
-    let r = client
-        .post(&hook)
-        .header(HEADER, "s3cret-token_valuf")
-        .body(big)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
+    // 2 MB announced without the secret (or with a wrong one): 401 comes
+    // before a byte of the body is sent, not 413 after reading it.
+    let no_secret = answer_to_headers(port, None).await;
+    assert!(no_secret.starts_with("HTTP/1.1 401"), "{no_secret}");
+    let wrong = answer_to_headers(port, Some("s3cret-token_valuf")).await;
+    assert!(wrong.starts_with("HTTP/1.1 401"), "{wrong}");
 
     // A body that is not an update, with the right secret: accepted (so
     // Telegram does not resend it) and logged without its text.
@@ -91,20 +77,34 @@ async fn the_webhook_checks_the_secret_first_and_logs_no_message_text() {
     let help = last(&tg.wait_for(6161, 1).await).clone();
     assert!(help.text().starts_with("Send me an Amazon product link"));
 
-    let pid = child.id().unwrap().to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = tokio::time::timeout(std::time::Duration::from_secs(40), child.wait_with_output())
-        .await
-        .expect("pricewatch run did not stop within 40 s of SIGTERM")
-        .unwrap();
-    let log = String::from_utf8_lossy(&out.stderr);
+    let log = crate::support::sigterm_and_log(child).await;
     assert!(log.contains("unreadable Telegram update"), "{log}");
     assert!(
         !log.contains(private),
         "the message text reached the log:\n{log}"
     );
+}
+
+/// Sends only the headers of a 2 MB POST to the hook and reads the answer.
+async fn answer_to_headers(port: u16, secret: Option<&str>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let secret = secret
+        .map(|s| format!("{HEADER}: {s}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "POST /telegram/hook HTTP/1.1\r\nHost: 127.0.0.1\r\n{secret}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        2 * 1024 * 1024 + 1024
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 1024];
+    // A bound on a hang (the old server waited for the body), not a timing.
+    let n = tokio::time::timeout(std::time::Duration::from_secs(20), conn.read(&mut answer))
+        .await
+        .expect("no answer before the body was sent")
+        .unwrap();
+    String::from_utf8_lossy(&answer[..n]).into_owned()
 }
