@@ -1099,6 +1099,16 @@ pub fn error_text(locale: &str, e: &TrackError) -> String {
     }
 }
 
+/// The answer to a button that is not on the message it came from (forged,
+/// or from a message since changed): the "can't find" of what it names.
+pub fn stale_button_text(locale: &str, action: &Action) -> String {
+    match action {
+        Action::Set { .. } | Action::ProductChart { .. } => t(locale, Key::ChatNoSuchProduct, &[]),
+        a if a.watch_id().is_some() => t(locale, Key::ChatNoSuchWatch, &[]),
+        _ => t(locale, Key::ChatExpired, &[]),
+    }
+}
+
 pub fn url_error_text(locale: &str, e: &UrlError) -> String {
     match e {
         UrlError::NotALink | UrlError::UnsupportedScheme | UrlError::UnsafeLink(_) => {

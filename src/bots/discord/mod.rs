@@ -430,10 +430,7 @@ impl Discord {
         // Only a button Discord shows on that message: a forged custom_id
         // could otherwise replace a channel's message with a private list.
         if !on_message(&c) {
-            let e = action
-                .watch_id()
-                .map_or(TrackError::NoSuchProduct, |_| TrackError::NoSuchWatch);
-            return say(text(&core::error_text(&l, &e)), true);
+            return say(text(&core::stale_button_text(&l, &action)), true);
         }
         let channel = here.then(|| c.channel_id.get());
         if channel.is_some() && !may_post_alerts(c.member.as_ref()) {

@@ -791,13 +791,14 @@ impl Telegram {
         let who = identity(&q.from);
         // A button acts only on what this chat's own list has: a forged or
         // stale id gets the answer a watch that is gone gets.
+        // In a group a button must be one the bot put on that message: a
+        // card's buttons name a product the group was shown.
+        if ctx.kind != ChatKind::Private && !on_message(&msg, q.data.as_deref()) {
+            let text = core::stale_button_text(l, &action);
+            return self.toast(&q, Some(text), false).await;
+        }
         let place = ctx.place();
         let allowed = match (&action, action.watch_id()) {
-            // In a group a button must be one the bot put on that message:
-            // a card's buttons name a product the group was shown.
-            (_, id) if ctx.kind != ChatKind::Private && !on_message(&msg, q.data.as_deref()) => {
-                Err(id.map_or(TrackError::NoSuchProduct, |_| TrackError::NoSuchWatch))
-            }
             (Action::ProductChart { product_id }, _) => {
                 scope::product_at(&self.app, &who, &place, *product_id)
                     .await

@@ -128,7 +128,7 @@ async fn a_replayed_interaction_acts_once_and_channel_alerts_need_manage_rights(
     assert_eq!(answer["type"], json!(4), "a new private answer: {answer}");
     assert_eq!(
         answer["data"]["content"],
-        json!("I can't find that product here.")
+        json!("That has expired. Send the link again.")
     );
     assert_eq!(answer["data"]["flags"], json!(64));
 }
