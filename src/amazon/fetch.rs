@@ -251,7 +251,7 @@ pub fn classify(page: Page, body_len: usize) -> Result<ProductSnapshot, FetchErr
         Page::Error(ErrorPage::Unrecognised) if body_len < CHALLENGE_MAX_BYTES => {
             Err(FetchError::Blocked(BlockReason::Challenge))
         }
-        Page::Error(ErrorPage::Unrecognised) => Err(FetchError::Unreadable),
+        Page::Error(ErrorPage::Unrecognised | ErrorPage::TooComplex) => Err(FetchError::Unreadable),
     }
 }
 
@@ -377,5 +377,10 @@ mod tests {
             classify(Page::Error(ErrorPage::Unrecognised), 500_000),
             Err(FetchError::Unreadable)
         );
+        // A page past the reader's limits is "could not read", however
+        // small, and backs off like a blocked one.
+        let refused = classify(Page::Error(ErrorPage::TooComplex), 800);
+        assert_eq!(refused, Err(FetchError::Unreadable));
+        assert_eq!(FetchError::Unreadable.action(), Action::BackOff);
     }
 }

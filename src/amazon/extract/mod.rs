@@ -10,11 +10,20 @@
 //! - `identity`: storefront, selected ASIN, title, image
 //! - `offer`: the buy box (price, list price, availability, condition, seller)
 //! - `trim`: leaving the below-the-fold half of a page unparsed
+//! - `parse`: building the tree under a work budget
+//!
+//! No page can make reading it crash or stall: the tree is built under a
+//! work budget, a page nested deeper than `dom::MAX_DEPTH` or with more than
+//! `dom::MAX_ELEMENTS` elements is refused, and every walk over the tree is
+//! a loop, never a recursion. A refused page is [`ErrorPage::TooComplex`]
+//! ("could not read"), never a price.
 
 mod blocked;
 mod dom;
+pub mod hostile;
 mod identity;
 mod offer;
+mod parse;
 mod trim;
 mod words;
 
@@ -49,6 +58,9 @@ pub enum ErrorPage {
     NotFound,
     /// Something that is neither a product nor a known Amazon error page.
     Unrecognised,
+    /// A page past the reader's limits (nesting depth, element count, the
+    /// work of building its tree): not read at all. Back off.
+    TooComplex,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -99,13 +111,28 @@ pub struct ExtractHint {
 ///
 /// What the hint names wins over what the page says (the caller asked for
 /// that product on that storefront); otherwise both come from the page.
+///
+/// Runs on the calling thread and takes up to a few hundred milliseconds
+/// on a hostile page (see `bench pages`): async callers run it on the
+/// blocking pool, as `amazon::fetch` does.
 pub fn extract(html: &str, hint: &ExtractHint) -> Page {
-    read(&Html::parse_document(trim::parse_extent(html)), html, hint)
+    match parse::parse(trim::parse_extent(html)) {
+        Ok(doc) => read(&doc, html, hint),
+        Err(why) => too_complex(why),
+    }
+}
+
+fn too_complex(why: parse::TooComplex) -> Page {
+    tracing::debug!(reason = why.0, "page refused by the reader's limits");
+    Page::Error(ErrorPage::TooComplex)
 }
 
 /// Reads a parsed page; `html` is the whole page, for the byte scans.
 fn read(doc: &Html, html: &str, hint: &ExtractHint) -> Page {
-    let dom = Dom::new(doc);
+    let dom = match Dom::new(doc) {
+        Ok(dom) => dom,
+        Err(why) => return too_complex(why),
+    };
     if blocked::is_captcha_form(&dom) {
         return Page::Captcha;
     }
@@ -118,9 +145,42 @@ fn read(doc: &Html, html: &str, hint: &ExtractHint) -> Page {
 /// The marketplace the page itself names, when it does (used for captcha and
 /// error pages, which carry no product). Parses the whole page: these pages
 /// are small, and their footer links are the last clue.
+/// `None` for a page past the reader's limits.
 pub fn page_marketplace(html: &str) -> Option<Marketplace> {
-    let doc = Html::parse_document(html);
-    identity::marketplace(&Dom::new(&doc), html).or_else(|| identity::linked_storefront(&doc))
+    let doc = parse::parse(html).ok()?;
+    let dom = Dom::new(&doc).ok()?;
+    identity::marketplace(&dom, html).or_else(|| identity::linked_storefront(&doc))
+}
+
+/// What reading one page costs, for `pricewatch bench pages`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageCost {
+    /// Bytes handed to the HTML parser (after the trim).
+    pub parsed_bytes: usize,
+    /// Tree-building steps used, when the tree was built within budget.
+    pub build_work: Option<u64>,
+    /// The budget for a page of this size.
+    pub build_budget: u64,
+    /// Deepest element nesting and element count of the built tree.
+    pub depth: Option<usize>,
+    pub elements: Option<usize>,
+}
+
+/// Measures what [`extract`] spends on `html` (without reading it).
+pub fn page_cost(html: &str) -> PageCost {
+    let part = trim::parse_extent(html);
+    let budget = parse::budget(part.len());
+    let built = parse::parse_within(part, budget).ok();
+    let shape = built
+        .as_ref()
+        .map(|(doc, _)| dom::shape(doc.root_element()));
+    PageCost {
+        parsed_bytes: part.len(),
+        build_work: built.as_ref().map(|(_, w)| *w),
+        build_budget: budget,
+        depth: shape.map(|s| s.depth),
+        elements: shape.map(|s| s.elements),
+    }
 }
 
 /// A product page shows a title and names its ASIN in its own markup;
