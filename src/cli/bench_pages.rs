@@ -69,6 +69,7 @@ pub fn run(dirs: &[PathBuf], runs: usize) -> anyhow::Result<()> {
     println!("worst of {runs} reads per page ({build})\n");
     let mut worst: Option<(f64, String)> = None;
     let (mut pages, mut max_depth, mut max_elements, mut max_ratio) = (0, 0, 0, 0.0f64);
+    let mut max_visits = 0.0f64;
     for dir in &dirs {
         for f in html_files(dir)? {
             let html = String::from_utf8_lossy(&std::fs::read(&f)?).into_owned();
@@ -79,6 +80,9 @@ pub fn run(dirs: &[PathBuf], runs: usize) -> anyhow::Result<()> {
             max_elements = max_elements.max(cost.elements.unwrap_or(0));
             if let Some(w) = cost.build_work {
                 max_ratio = max_ratio.max(w as f64 / cost.parsed_bytes.max(1) as f64);
+            }
+            if let (Some(v), Some(e)) = (cost.read_visits, cost.elements) {
+                max_visits = max_visits.max(v as f64 / e.max(1) as f64);
             }
             let name = f
                 .file_name()
@@ -91,7 +95,8 @@ pub fn run(dirs: &[PathBuf], runs: usize) -> anyhow::Result<()> {
     match &worst {
         Some((ms, name)) => println!(
             "corpus: {pages} pages; worst {ms:.1} ms ({name}); deepest nesting {max_depth}, \
-             most elements {max_elements}, at most {max_ratio:.1} tree-building steps per byte"
+             most elements {max_elements}, at most {max_ratio:.1} tree-building steps per byte \
+             and {max_visits:.1} elements visited per element"
         ),
         None => println!("corpus: no pages found (give folders of saved .html pages)"),
     }

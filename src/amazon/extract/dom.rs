@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
 
+use super::meter;
 use super::parse::TooComplex;
 
 /// The deepest element nesting a page may have (real pages: under 50;
@@ -152,6 +153,8 @@ pub(super) struct Dom<'a> {
     pub images: Vec<ElementRef<'a>>,
     pub title: Option<ElementRef<'a>>,
     pub body: Option<ElementRef<'a>>,
+    /// How many elements the page has.
+    pub elements: usize,
 }
 
 impl<'a> Dom<'a> {
@@ -171,8 +174,10 @@ impl<'a> Dom<'a> {
             images: Vec::new(),
             title: None,
             body: None,
+            elements: 0,
         };
         let shape = shape(doc.root_element());
+        dom.elements = shape.elements;
         if shape.depth > MAX_DEPTH {
             return Err(TooComplex("its elements are nested too deeply"));
         }
@@ -300,6 +305,9 @@ pub(super) fn text(el: ElementRef<'_>) -> String {
     // While inside an invisible element: that element, until it closes.
     let mut hidden = None;
     for edge in el.traverse() {
+        if !meter::visit() {
+            break;
+        }
         match edge {
             Edge::Open(node) if hidden.is_none() && node.id() != el.id() => match node.value() {
                 Node::Text(t) => {
@@ -365,9 +373,17 @@ pub(super) fn has_class(el: ElementRef<'_>, class: &str) -> bool {
         .is_some_and(|c| c.split_ascii_whitespace().any(|x| x == class))
 }
 
-/// `el` and its ancestor elements, nearest first.
+/// `el` and its ancestor elements, nearest first (counted by the meter).
 pub(super) fn self_and_ancestors<'a>(el: ElementRef<'a>) -> impl Iterator<Item = ElementRef<'a>> {
-    std::iter::once(el).chain(el.ancestors().filter_map(ElementRef::wrap))
+    std::iter::once(el)
+        .chain(el.ancestors().filter_map(ElementRef::wrap))
+        .take_while(|_| meter::visit())
+}
+
+/// `el` and its descendant elements in document order (counted by the
+/// meter). Every reader walks down through this.
+pub(super) fn descendants<'a>(el: ElementRef<'a>) -> impl Iterator<Item = ElementRef<'a>> {
+    el.descendent_elements().take_while(|_| meter::visit())
 }
 
 /// True when `el` is part of what a shopper sees as this product's featured
@@ -420,7 +436,10 @@ fn hides(style: &str) -> bool {
 /// unless that is a subscription or membership row (Subscribe & Save, Kindle
 /// Unlimited), whose price is not what a one-time buyer pays.
 pub(super) fn featured_row<'a>(accordion: ElementRef<'a>) -> Option<ElementRef<'a>> {
-    let rows: Vec<ElementRef<'a>> = accordion.child_elements().collect();
+    let rows: Vec<ElementRef<'a>> = accordion
+        .child_elements()
+        .take_while(|_| meter::visit())
+        .collect();
     let buys = |r: &ElementRef<'_>| !r.value().id().is_some_and(is_membership_row);
     rows.iter()
         .find(|r| has_class(**r, "a-accordion-active"))

@@ -4,18 +4,25 @@
 //! ASIN in the buy form, canonical link, a price to pay), so a reader that
 //! got through one would report a price.
 
-/// The outline of a product page whose price element holds `inner_open`,
-/// the amount ($9.99), then `inner_close`.
-fn product_shell(inner_open: &str, inner_close: &str) -> String {
+/// The outline of a product page (title, canonical link, ASIN in the buy
+/// form) with `price_block` where its price goes.
+fn outline(price_block: &str) -> String {
     format!(
         "<!doctype html><html><head><title>Amazon.com: Hostile</title>\
          <link rel=\"canonical\" href=\"https://www.amazon.com/dp/B0HOSTILE1\"></head><body>\
-         <div id=\"dp\"><span id=\"productTitle\">Hostile page</span>\
-         <div id=\"corePrice_feature_div\"><span class=\"a-price priceToPay\">\
-         <span class=\"a-offscreen\">{inner_open}$9.99{inner_close}</span></span></div>\
+         <div id=\"dp\"><span id=\"productTitle\">Hostile page</span>{price_block}\
          <form id=\"addToCart\"><input type=\"hidden\" name=\"ASIN\" value=\"B0HOSTILE1\">\
          <input id=\"add-to-cart-button\" type=\"submit\"></form></div></body></html>"
     )
+}
+
+/// A product page whose price element holds `inner_open`, the amount
+/// ($9.99), then `inner_close`.
+fn product_shell(inner_open: &str, inner_close: &str) -> String {
+    outline(&format!(
+        "<div id=\"corePrice_feature_div\"><span class=\"a-price priceToPay\">\
+         <span class=\"a-offscreen\">{inner_open}$9.99{inner_close}</span></span></div>"
+    ))
 }
 
 /// A product page whose price element holds `n` nested `<span>`s.
@@ -39,6 +46,29 @@ pub fn wide_price(n: usize) -> String {
     product_shell(&"<span></span>".repeat(n), "")
 }
 
+/// Within the depth and element limits, built to make the readers' walks
+/// cost the most: `depth` nested price blocks with no amount (each one a
+/// candidate whose whole subtree is searched) around `leaves` elements.
+pub fn nested_empty_prices(depth: usize, leaves: usize) -> String {
+    let open = "<span class=\"a-price\"><span class=\"a-offscreen\">".repeat(depth);
+    let close = "</span></span>".repeat(depth);
+    let leaves = "<i></i>".repeat(leaves);
+    outline(&format!(
+        "<div id=\"corePrice_desktop\">{open}{leaves}{close}</div>"
+    ))
+}
+
+/// Within the limits too: a buy-box accordion of `rows` rows, each with a
+/// price that has no amount; deciding whether a row is the featured one
+/// looks at every row, for every row.
+pub fn accordion_rows(rows: usize) -> String {
+    let row = "<div><span class=\"a-price\"><span class=\"a-offscreen\">-</span></span></div>";
+    outline(&format!(
+        "<div id=\"corePrice_desktop\"><div class=\"a-accordion\">{}</div></div>",
+        row.repeat(rows)
+    ))
+}
+
 /// Every generated page the benchmark times, by name.
 pub fn pages() -> Vec<(String, String)> {
     let mut pages = Vec::new();
@@ -54,8 +84,16 @@ pub fn pages() -> Vec<(String, String)> {
         stray_end_tags(50_000),
     ));
     pages.push((
-        "100000 sibling spans in the price".into(),
-        wide_price(100_000),
+        "90000 sibling spans in the price".into(),
+        wide_price(90_000),
+    ));
+    pages.push((
+        "120 empty prices around 90000 elements".into(),
+        nested_empty_prices(120, 90_000),
+    ));
+    pages.push((
+        "accordion of 30000 rows without amounts".into(),
+        accordion_rows(30_000),
     ));
     pages
 }
@@ -102,6 +140,18 @@ mod tests {
             crate::amazon::extract::page_marketplace(&spans_in_price(50_000)),
             None
         );
+    }
+
+    #[test]
+    fn pages_within_the_limits_that_make_reading_quadratic_are_refused() {
+        // Small versions read fine (no price: none of their blocks has an
+        // amount), so the refusal below is the work limit's doing.
+        for html in [nested_empty_prices(3, 100), accordion_rows(50)] {
+            assert!(matches!(read(&html), Page::Product(_)), "{html}");
+        }
+        for html in [nested_empty_prices(120, 90_000), accordion_rows(30_000)] {
+            assert_eq!(read(&html), Page::Error(ErrorPage::TooComplex));
+        }
     }
 
     #[test]

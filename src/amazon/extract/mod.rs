@@ -11,17 +11,20 @@
 //! - `offer`: the buy box (price, list price, availability, condition, seller)
 //! - `trim`: leaving the below-the-fold half of a page unparsed
 //! - `parse`: building the tree under a work budget
+//! - `meter`: the reader's work limit (elements visited)
 //!
 //! No page can make reading it crash or stall: the tree is built under a
 //! work budget, a page nested deeper than `dom::MAX_DEPTH` or with more than
-//! `dom::MAX_ELEMENTS` elements is refused, and every walk over the tree is
-//! a loop, never a recursion. A refused page is [`ErrorPage::TooComplex`]
-//! ("could not read"), never a price.
+//! `dom::MAX_ELEMENTS` elements is refused, the readers' walks are counted
+//! against an allowance, and every walk is a loop, never a recursion. A
+//! refused page is [`ErrorPage::TooComplex`] ("could not read"), never a
+//! price.
 
 mod blocked;
 mod dom;
 pub mod hostile;
 mod identity;
+mod meter;
 mod offer;
 mod parse;
 mod trim;
@@ -37,6 +40,7 @@ use serde::Serialize;
 
 use crate::domain::{Asin, Marketplace, Money};
 use dom::Dom;
+use parse::TooComplex;
 
 /// What a fetched page turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,23 +126,35 @@ pub fn extract(html: &str, hint: &ExtractHint) -> Page {
     }
 }
 
-fn too_complex(why: parse::TooComplex) -> Page {
+fn too_complex(why: TooComplex) -> Page {
     tracing::debug!(reason = why.0, "page refused by the reader's limits");
     Page::Error(ErrorPage::TooComplex)
 }
 
 /// Reads a parsed page; `html` is the whole page, for the byte scans.
 fn read(doc: &Html, html: &str, hint: &ExtractHint) -> Page {
-    let dom = match Dom::new(doc) {
-        Ok(dom) => dom,
-        Err(why) => return too_complex(why),
-    };
-    if blocked::is_captcha_form(&dom) {
+    match read_metered(doc, html, hint) {
+        Ok((page, _)) => page,
+        Err(why) => too_complex(why),
+    }
+}
+
+/// [`read`], also saying how many elements the readers visited.
+fn read_metered(doc: &Html, html: &str, hint: &ExtractHint) -> Result<(Page, u64), TooComplex> {
+    let dom = Dom::new(doc)?;
+    meter::within(meter::allowance(dom.elements), || {
+        read_dom(&dom, html, hint)
+    })
+    .ok_or(TooComplex("reading it takes too much work"))
+}
+
+fn read_dom(dom: &Dom<'_>, html: &str, hint: &ExtractHint) -> Page {
+    if blocked::is_captcha_form(dom) {
         return Page::Captcha;
     }
-    match product(&dom, html, hint) {
+    match product(dom, html, hint) {
         Some(p) => Page::Product(p),
-        None => blocked::classify(html, &dom),
+        None => blocked::classify(html, dom),
     }
 }
 
@@ -149,7 +165,8 @@ fn read(doc: &Html, html: &str, hint: &ExtractHint) -> Page {
 pub fn page_marketplace(html: &str) -> Option<Marketplace> {
     let doc = parse::parse(html).ok()?;
     let dom = Dom::new(&doc).ok()?;
-    identity::marketplace(&dom, html).or_else(|| identity::linked_storefront(&doc))
+    let named = || identity::marketplace(&dom, html).or_else(|| identity::linked_storefront(&doc));
+    meter::within(meter::allowance(dom.elements), named)?.0
 }
 
 /// What reading one page costs, for `pricewatch bench pages`.
@@ -164,6 +181,9 @@ pub struct PageCost {
     /// Deepest element nesting and element count of the built tree.
     pub depth: Option<usize>,
     pub elements: Option<usize>,
+    /// Elements the readers visited, when the read stayed within its
+    /// allowance.
+    pub read_visits: Option<u64>,
 }
 
 /// Measures what [`extract`] spends on `html` (without reading it).
@@ -174,12 +194,17 @@ pub fn page_cost(html: &str) -> PageCost {
     let shape = built
         .as_ref()
         .map(|(doc, _)| dom::shape(doc.root_element()));
+    let read_visits = built
+        .as_ref()
+        .and_then(|(doc, _)| read_metered(doc, html, &ExtractHint::default()).ok())
+        .map(|(_, visits)| visits);
     PageCost {
         parsed_bytes: part.len(),
         build_work: built.as_ref().map(|(_, w)| *w),
         build_budget: budget,
         depth: shape.map(|s| s.depth),
         elements: shape.map(|s| s.elements),
+        read_visits,
     }
 }
 
