@@ -203,7 +203,7 @@ impl Reader {
                 .flat_map(|id| dom.ids(id).iter().copied())
                 .collect()
         };
-        let sources: [Box<dyn Fn() -> Vec<ElementRef<'a>> + 'd>; 7] = [
+        let sources: [Box<dyn Fn() -> Vec<ElementRef<'a>> + 'd>; 8] = [
             // 2021+: the price block marks the price to pay explicitly.
             Box::new(|| dom.price_to_pay.clone()),
             // 2017-2020 buy box, mobile buy box.
@@ -237,6 +237,17 @@ impl Reader {
                     .flat_map(|id| dom.ids(id).iter())
                     .flat_map(|block| dom::descendants(*block))
                     .filter(|e| has_class(*e, "a-price"))
+                    .collect()
+            }),
+            // Books single-offer buy box (2023): its header ("Buy new:")
+            // shows the amount as the text of `#price` itself, and the
+            // price block below it stays empty. Elsewhere `#price` is the
+            // centre column's container, never a price of its own.
+            Box::new(move || {
+                dom.ids("price")
+                    .iter()
+                    .copied()
+                    .filter(|e| has_class(*e, "header-price"))
                     .collect()
             }),
         ];
