@@ -157,7 +157,7 @@ fn mismatches_in(dir: &Path, expected: &[Value], with_hint: bool) -> Vec<String>
     let mut problems = Vec::new();
     for want in expected {
         let file = opt_str(want, "file").expect("every entry names its file");
-        let html = read_page(&dir, &file);
+        let html = read_page(dir, &file);
         let hint = if with_hint {
             ExtractHint {
                 marketplace: opt_str(want, "marketplace").and_then(|m| Marketplace::from_name(&m)),
