@@ -3,9 +3,11 @@
 //!
 //! Requests go straight to the storefront, or through `FETCH_URL_TEMPLATE` (a
 //! scraping API) and `FETCH_PROXY_URL`. Redirects are followed only to Amazon
-//! storefronts or the template's own host, so a page can never send us elsewhere.
+//! storefronts (HTTPS, port 443) or the template's own origin (same scheme,
+//! host and port), so a page can never send us elsewhere.
 
 use std::fmt;
+use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -30,6 +32,11 @@ const USER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/
 const CHALLENGE_MAX_BYTES: usize = 12 * 1024;
 
 const MAX_REDIRECTS: usize = 5;
+
+/// How long reading one fetched page may take before it counts as
+/// unreadable. The reader's own limits keep every page far below this (see
+/// `bench pages`); the bound is for what they do not foresee.
+pub const READ_TIME_LIMIT: Duration = Duration::from_secs(10);
 
 /// Why Amazon did not show us the product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,19 +123,20 @@ pub fn install_crypto_provider() {
 impl Fetcher {
     pub fn new(cfg: &FetchConfig) -> Result<Fetcher, FetchError> {
         install_crypto_provider();
-        let template_host = cfg
+        // Where a redirect may lead: the template's own origin (scheme, host
+        // and port, so another service on the same host is not reachable),
+        // or an Amazon storefront over HTTPS on its standard port.
+        let template_origin = cfg
             .url_template
             .as_deref()
             .and_then(|t| url::Url::parse(&t.replace("{url}", "x")).ok())
-            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+            .map(|u| u.origin())
+            .filter(url::Origin::is_tuple);
         let policy = redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() > MAX_REDIRECTS {
                 return attempt.stop();
             }
-            let host = attempt.url().host_str().unwrap_or("").to_ascii_lowercase();
-            let allowed = Marketplace::from_host(&host).is_some()
-                || template_host.as_deref() == Some(host.as_str());
-            if allowed && matches!(attempt.url().scheme(), "http" | "https") {
+            if redirect_allowed(attempt.url(), template_origin.as_ref()) {
                 attempt.follow()
             } else {
                 attempt.stop()
@@ -234,8 +242,50 @@ impl Fetcher {
             marketplace: Some(product.marketplace),
             asin: Some(product.asin),
         };
-        classify(extract::extract(&page.body, &hint), page.body.len())
+        let len = page.body.len();
+        let read = move || classify(extract::extract(&page.body, &hint), len);
+        match off_runtime(READ_TIME_LIMIT, read).await {
+            Some(result) => result,
+            None => {
+                tracing::warn!(
+                    product.asin = %product.asin,
+                    "reading the page did not finish in time; treated as unreadable"
+                );
+                Err(FetchError::Unreadable)
+            }
+        }
     }
+}
+
+/// Runs page reading on the blocking pool, never on the async workers, so
+/// a slow page delays only its own caller. `None` when it takes longer than
+/// `limit` (the thread finishes on its own; the reader's limits bound it)
+/// or panics.
+pub async fn off_runtime<T, F>(limit: Duration, work: F) -> Option<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    match tokio::time::timeout(limit, tokio::task::spawn_blocking(work)).await {
+        Ok(Ok(done)) => Some(done),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "page reading failed");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// Whether a fetch may follow a redirect to `to`.
+fn redirect_allowed(to: &url::Url, template_origin: Option<&url::Origin>) -> bool {
+    if template_origin.is_some_and(|o| *o == to.origin()) {
+        return true;
+    }
+    to.scheme() == "https"
+        && to.port_or_known_default() == Some(443)
+        && to
+            .host_str()
+            .is_some_and(|h| Marketplace::from_host(&h.to_ascii_lowercase()).is_some())
 }
 
 /// Turns an extracted page into the caller's next step.
@@ -251,7 +301,7 @@ pub fn classify(page: Page, body_len: usize) -> Result<ProductSnapshot, FetchErr
         Page::Error(ErrorPage::Unrecognised) if body_len < CHALLENGE_MAX_BYTES => {
             Err(FetchError::Blocked(BlockReason::Challenge))
         }
-        Page::Error(ErrorPage::Unrecognised) => Err(FetchError::Unreadable),
+        Page::Error(ErrorPage::Unrecognised | ErrorPage::TooComplex) => Err(FetchError::Unreadable),
     }
 }
 
@@ -358,6 +408,38 @@ mod tests {
     }
 
     #[test]
+    fn redirects_stay_on_the_template_origin_or_amazon_over_https() {
+        let template = url::Url::parse("http://127.0.0.1:9000/fetch?url=x")
+            .map(|u| u.origin())
+            .unwrap();
+        let allowed = |to: &str| redirect_allowed(&url::Url::parse(to).unwrap(), Some(&template));
+        assert!(allowed("http://127.0.0.1:9000/hop/1/B01LZ79682"));
+        assert!(allowed("https://www.amazon.de/dp/B01LZ79682"));
+        assert!(allowed("https://www.amazon.de:443/dp/B01LZ79682"));
+        assert!(!allowed("http://127.0.0.1:9001/fetch?url=x"));
+        assert!(!allowed("https://127.0.0.1:9000/fetch?url=x"));
+        assert!(!allowed("http://localhost:9000/fetch?url=x"));
+        assert!(!allowed("http://www.amazon.de/dp/B01LZ79682"));
+        assert!(!allowed("https://www.amazon.de:8443/dp/B01LZ79682"));
+        assert!(!allowed("https://www.amazon.de.evil.example/dp/B01LZ79682"));
+        assert!(!redirect_allowed(
+            &url::Url::parse("http://127.0.0.1:9000/x").unwrap(),
+            None
+        ));
+    }
+
+    #[tokio::test]
+    async fn reading_off_the_runtime_is_time_bound() {
+        let quick = off_runtime(Duration::from_secs(5), || 7).await;
+        assert_eq!(quick, Some(7));
+        let slow = off_runtime(Duration::from_millis(10), || {
+            std::thread::sleep(Duration::from_millis(500));
+            7
+        });
+        assert_eq!(slow.await, None);
+    }
+
+    #[test]
     fn every_error_says_what_to_do() {
         assert_eq!(FetchError::NotFound.action(), Action::Gone);
         assert_eq!(
@@ -377,5 +459,10 @@ mod tests {
             classify(Page::Error(ErrorPage::Unrecognised), 500_000),
             Err(FetchError::Unreadable)
         );
+        // A page past the reader's limits is "could not read", however
+        // small, and backs off like a blocked one.
+        let refused = classify(Page::Error(ErrorPage::TooComplex), 800);
+        assert_eq!(refused, Err(FetchError::Unreadable));
+        assert_eq!(FetchError::Unreadable.action(), Action::BackOff);
     }
 }

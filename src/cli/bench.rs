@@ -15,6 +15,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 7)]
         runs: usize,
     },
+    /// The page reader at its worst: the slowest page of the corpus, and
+    /// generated hostile pages (deep nesting, 50,000 spans in the price).
+    Pages {
+        /// Folders of saved pages (default: $PRICEWATCH_FIXTURES/amazon and
+        /// amazon-more).
+        dirs: Vec<PathBuf>,
+        /// Reads per page; the page's figure is the slowest.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// The tracking core at size, on a throw-away PostgreSQL database.
     Scale(super::bench_scale::ScaleArgs),
     /// What each chat message costs to compose: alert texts for Telegram
@@ -29,6 +39,7 @@ pub enum BenchCommand {
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Extract { dir, runs } => extract_bench(&dir, runs.max(1)),
+        BenchCommand::Pages { dirs, runs } => super::bench_pages::run(&dirs, runs.max(1)),
         BenchCommand::Scale(args) => super::bench_scale::run(args).await,
         BenchCommand::Render { n } => {
             render_bench(n.max(1));

@@ -23,9 +23,15 @@ pub mod exit {
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// An Amazon product link (any form, short links included).
+    /// An Amazon product link (any form, short links included). With
+    /// --file, it names the page's storefront and ASIN.
+    #[arg(value_name = "URL")]
     pub url: Option<String>,
-    /// Read a saved page instead of fetching.
+    /// The product link, as a flag (the same as giving it without one).
+    #[arg(long = "url", value_name = "URL", conflicts_with = "url")]
+    pub url_flag: Option<String>,
+    /// Read a saved page instead of fetching (at most the size a fetch
+    /// accepts).
     #[arg(long, value_name = "PAGE.html")]
     pub file: Option<PathBuf>,
     /// Print one JSON object instead of text.
@@ -106,8 +112,9 @@ enum Outcome {
 
 /// Runs the command; returns the process exit code.
 pub async fn run(args: CheckArgs, config: &Config) -> u8 {
-    let outcome = match (&args.file, &args.url) {
-        (Some(file), url) => from_file(file, url.as_deref()).await,
+    let url = args.url.or(args.url_flag);
+    let outcome = match (&args.file, &url) {
+        (Some(file), url) => from_file(file, url.as_deref(), config.fetch.max_body_bytes).await,
         (None, Some(url)) => live(url, config).await,
         (None, None) => Err(
             "Give an Amazon product link, or --file PAGE.html to read a saved page.".to_string(),
@@ -122,7 +129,11 @@ pub async fn run(args: CheckArgs, config: &Config) -> u8 {
     }
 }
 
-async fn from_file(file: &std::path::Path, url: Option<&str>) -> Result<Outcome, String> {
+async fn from_file(
+    file: &std::path::Path,
+    url: Option<&str>,
+    max_bytes: usize,
+) -> Result<Outcome, String> {
     let product = match url {
         None => None,
         Some(u) => match url::parse(u) {
@@ -136,28 +147,64 @@ async fn from_file(file: &std::path::Path, url: Option<&str>) -> Result<Outcome,
             Err(e) => return Err(e.to_string()),
         },
     };
-    let bytes = tokio::fs::read(file).await.map_err(|e| {
+    let bytes = read_capped(file, max_bytes).await?;
+    let html = String::from_utf8_lossy(&bytes).into_owned();
+    let hint = ExtractHint {
+        marketplace: product.map(|p| p.marketplace),
+        asin: product.map(|p| p.asin),
+    };
+    // A saved page is judged exactly as a fetched one, and read the same
+    // way: off the async runtime, within the same time bound.
+    let len = html.len();
+    let named_by_link = product.is_some();
+    let read = move || {
+        let result = fetch::classify(extract::extract(&html, &hint), len);
+        let named = match &result {
+            Err(_) if !named_by_link => extract::page_marketplace(&html),
+            _ => None,
+        };
+        (result, named)
+    };
+    let (result, named) = fetch::off_runtime(fetch::READ_TIME_LIMIT, read)
+        .await
+        .unwrap_or((Err(FetchError::Unreadable), None));
+    let market = match &result {
+        Ok(_) => None,
+        Err(_) => product.map(|p| p.marketplace).or(named),
+    };
+    Ok(outcome(result, market, product))
+}
+
+/// Reads a saved page, refusing one larger than a fetch accepts (without
+/// reading more than that, so `/dev/zero` is refused too).
+async fn read_capped(file: &std::path::Path, max_bytes: usize) -> Result<Vec<u8>, String> {
+    use tokio::io::AsyncReadExt;
+    let cannot = |e: std::io::Error| {
         let why = match e.kind() {
             std::io::ErrorKind::NotFound => "no such file".to_string(),
             std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
             _ => e.kind().to_string(),
         };
         format!("Cannot read {}: {why}.", file.display())
-    })?;
-    let html = String::from_utf8_lossy(&bytes);
-    let hint = ExtractHint {
-        marketplace: product.map(|p| p.marketplace),
-        asin: product.map(|p| p.asin),
     };
-    // A saved page is judged exactly as a fetched one.
-    let result = fetch::classify(extract::extract(&html, &hint), html.len());
-    let market = match &result {
-        Ok(_) => None,
-        Err(_) => product
-            .map(|p| p.marketplace)
-            .or_else(|| extract::page_marketplace(&html)),
-    };
-    Ok(outcome(result, market, product))
+    let opened = tokio::fs::File::open(file).await.map_err(cannot)?;
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(max_bytes)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    opened
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(cannot)?;
+    if bytes.len() > max_bytes {
+        return Err(format!(
+            "Cannot read {}: it is larger than {} MiB, the most a fetch accepts.",
+            file.display(),
+            max_bytes / (1024 * 1024)
+        ));
+    }
+    Ok(bytes)
 }
 
 async fn live(input: &str, config: &Config) -> Result<Outcome, String> {

@@ -1,6 +1,7 @@
 //! The command line: every role and tool the `pricewatch` binary offers.
 
 pub mod bench;
+pub mod bench_pages;
 pub mod bench_scale;
 pub mod check;
 pub mod discord;

@@ -7,22 +7,34 @@ use serde_json::Value;
 use crate::fake_amazon::{Answer, FakeAmazon, corpus, page};
 
 /// Runs the real binary with a clean environment plus `env`.
-async fn pricewatch(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) async fn pricewatch(args: &[&str], env: &[(&str, &str)]) -> Output {
+    pricewatch_in(None, args, env).await
+}
+
+/// [`pricewatch`], started in `dir` when given.
+pub(crate) async fn pricewatch_in(
+    dir: Option<&std::path::Path>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_pricewatch"));
     cmd.args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default());
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }
     cmd.output().await.unwrap()
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 

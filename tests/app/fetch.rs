@@ -217,3 +217,35 @@ async fn bodies_over_eight_megabytes_are_refused() {
         FetchError::Transient("page larger than the size cap".into())
     );
 }
+
+#[tokio::test]
+async fn a_redirect_to_another_port_on_the_template_host_is_not_followed() {
+    let Some(html) = page("de-B01LZ79682.html") else {
+        return;
+    };
+    let (fake, fetcher) = setup().await;
+    // Another service on the same host (127.0.0.1), on another port, that
+    // would answer with a product page if it were asked.
+    let other = FakeAmazon::start().await;
+    other.answer("B01LZ79682", Answer::Html(html.clone()));
+    let other_port = other.addr.unwrap().port();
+    let to = format!("http://127.0.0.1:{other_port}/fetch?url=https://www.amazon.de/dp/B01LZ79682");
+    fake.answer("B01LZ79682", Answer::RedirectTo(to));
+    let e = fetcher
+        .check(&product("de", "B01LZ79682"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        FetchError::Transient("redirected somewhere we do not follow".into())
+    );
+    assert!(other.requests().is_empty(), "{:?}", other.requests());
+
+    // The same redirect on the template's own port is followed.
+    let own_port = fake.addr.unwrap().port();
+    let home = format!("http://127.0.0.1:{own_port}/fetch?url=https://www.amazon.de/dp/B01LZ79683");
+    fake.answer("B01LZ79682", Answer::RedirectTo(home));
+    fake.answer("B01LZ79683", Answer::Html(html));
+    let p = fetcher.check(&product("de", "B01LZ79682")).await.unwrap();
+    assert_eq!(p.price.unwrap().to_decimal_string(), "12.99");
+}

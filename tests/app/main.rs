@@ -16,6 +16,7 @@ mod fetch;
 mod migrate;
 mod multipart;
 mod ops;
+mod pages;
 mod random_input;
 mod scale;
 mod support;

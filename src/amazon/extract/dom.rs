@@ -6,7 +6,21 @@
 
 use std::collections::HashMap;
 
+use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
+
+use super::meter;
+use super::parse::TooComplex;
+
+/// The deepest element nesting a page may have (real pages: under 50;
+/// Chromium's parser stops nesting at 512).
+pub(super) const MAX_DEPTH: usize = 256;
+
+/// The most elements a page may have (real pages: under 7,000 as parsed).
+pub(super) const MAX_ELEMENTS: usize = 100_000;
+
+/// The most text read out of one element.
+pub(super) const MAX_TEXT_BYTES: usize = 64 * 1024;
 
 /// Element names whose text a shopper never sees.
 const INVISIBLE: &[&str] = &["script", "style", "noscript", "template"];
@@ -139,10 +153,15 @@ pub(super) struct Dom<'a> {
     pub images: Vec<ElementRef<'a>>,
     pub title: Option<ElementRef<'a>>,
     pub body: Option<ElementRef<'a>>,
+    /// How many elements the page has.
+    pub elements: usize,
 }
 
 impl<'a> Dom<'a> {
-    pub fn new(doc: &'a Html) -> Dom<'a> {
+    /// Indexes a parsed page, or refuses it when it is deeper than
+    /// [`MAX_DEPTH`] or has more than [`MAX_ELEMENTS`] elements: every reader
+    /// walks ancestors and subtrees, so these two bound what reading costs.
+    pub fn new(doc: &'a Html) -> Result<Dom<'a>, TooComplex> {
         let mut dom = Dom {
             by_id: HashMap::new(),
             price_to_pay: Vec::new(),
@@ -155,11 +174,20 @@ impl<'a> Dom<'a> {
             images: Vec::new(),
             title: None,
             body: None,
+            elements: 0,
         };
+        let shape = shape(doc.root_element());
+        dom.elements = shape.elements;
+        if shape.depth > MAX_DEPTH {
+            return Err(TooComplex("its elements are nested too deeply"));
+        }
+        if shape.elements > MAX_ELEMENTS {
+            return Err(TooComplex("it has too many elements"));
+        }
         for el in doc.root_element().descendent_elements() {
             dom.index(el);
         }
-        dom
+        Ok(dom)
     }
 
     fn index(&mut self, el: ElementRef<'a>) {
@@ -271,23 +299,59 @@ fn is_registered_tag(tag: &str, phrase: &str) -> bool {
 
 /// The text a shopper sees in `el`: scripts and styles left out, runs of
 /// whitespace (including no-break spaces) collapsed to one space, trimmed.
+/// At most [`MAX_TEXT_BYTES`] of it are read (a walk, not a recursion).
 pub(super) fn text(el: ElementRef<'_>) -> String {
     let mut raw = String::new();
-    push_text(el, &mut raw);
+    // While inside an invisible element: that element, until it closes.
+    let mut hidden = None;
+    for edge in el.traverse() {
+        if !meter::visit() {
+            break;
+        }
+        match edge {
+            Edge::Open(node) if hidden.is_none() && node.id() != el.id() => match node.value() {
+                Node::Text(t) => {
+                    let room = MAX_TEXT_BYTES.saturating_sub(raw.len());
+                    raw.push_str(&t[..t.floor_char_boundary(room)]);
+                    if raw.len() >= MAX_TEXT_BYTES {
+                        break;
+                    }
+                }
+                Node::Element(e) if INVISIBLE.contains(&e.name()) => hidden = Some(node.id()),
+                _ => {}
+            },
+            Edge::Close(node) if hidden == Some(node.id()) => hidden = None,
+            _ => {}
+        }
+    }
     collapse(&raw)
 }
 
-fn push_text(el: ElementRef<'_>, out: &mut String) {
-    for child in el.children() {
-        match child.value() {
-            Node::Text(t) => out.push_str(t),
-            Node::Element(e) if !INVISIBLE.contains(&e.name()) => {
-                if let Some(c) = ElementRef::wrap(child) {
-                    push_text(c, out);
-                }
+/// How deep and how big a tree is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Shape {
+    /// Elements on the longest path from `root` down, `root` included.
+    pub depth: usize,
+    pub elements: usize,
+}
+
+/// Measures the tree under `root` in one walk (no recursion).
+pub(super) fn shape(root: ElementRef<'_>) -> Shape {
+    let (mut depth, mut deepest, mut elements) = (0usize, 0usize, 0usize);
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) if node.value().is_element() => {
+                depth += 1;
+                elements += 1;
+                deepest = deepest.max(depth);
             }
+            Edge::Close(node) if node.value().is_element() => depth = depth.saturating_sub(1),
             _ => {}
         }
+    }
+    Shape {
+        depth: deepest,
+        elements,
     }
 }
 
@@ -309,9 +373,17 @@ pub(super) fn has_class(el: ElementRef<'_>, class: &str) -> bool {
         .is_some_and(|c| c.split_ascii_whitespace().any(|x| x == class))
 }
 
-/// `el` and its ancestor elements, nearest first.
+/// `el` and its ancestor elements, nearest first (counted by the meter).
 pub(super) fn self_and_ancestors<'a>(el: ElementRef<'a>) -> impl Iterator<Item = ElementRef<'a>> {
-    std::iter::once(el).chain(el.ancestors().filter_map(ElementRef::wrap))
+    std::iter::once(el)
+        .chain(el.ancestors().filter_map(ElementRef::wrap))
+        .take_while(|_| meter::visit())
+}
+
+/// `el` and its descendant elements in document order (counted by the
+/// meter). Every reader walks down through this.
+pub(super) fn descendants<'a>(el: ElementRef<'a>) -> impl Iterator<Item = ElementRef<'a>> {
+    el.descendent_elements().take_while(|_| meter::visit())
 }
 
 /// True when `el` is part of what a shopper sees as this product's featured
@@ -364,7 +436,10 @@ fn hides(style: &str) -> bool {
 /// unless that is a subscription or membership row (Subscribe & Save, Kindle
 /// Unlimited), whose price is not what a one-time buyer pays.
 pub(super) fn featured_row<'a>(accordion: ElementRef<'a>) -> Option<ElementRef<'a>> {
-    let rows: Vec<ElementRef<'a>> = accordion.child_elements().collect();
+    let rows: Vec<ElementRef<'a>> = accordion
+        .child_elements()
+        .take_while(|_| meter::visit())
+        .collect();
     let buys = |r: &ElementRef<'_>| !r.value().id().is_some_and(is_membership_row);
     rows.iter()
         .find(|r| has_class(**r, "a-accordion-active"))

@@ -101,9 +101,7 @@ pub(super) fn marketplace(dom: &Dom<'_>, html: &str) -> Option<Marketplace> {
 /// in their footers, and say which one they are more directly).
 pub(super) fn linked_storefront(doc: &Html) -> Option<Marketplace> {
     let mut counts: Vec<(Marketplace, usize)> = Vec::new();
-    let links = doc
-        .root_element()
-        .descendent_elements()
+    let links = dom::descendants(doc.root_element())
         .filter(|e| e.value().name() == "a")
         .filter_map(|a| a.value().attr("href"))
         .filter_map(|href| {

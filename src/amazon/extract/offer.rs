@@ -150,7 +150,7 @@ fn is_used_offer(el: ElementRef<'_>) -> bool {
 /// A link to the list of all offers (`/gp/offer-listing/…`, or the
 /// all-offers display `?aod=1`).
 fn links_to_offer_listing(el: ElementRef<'_>) -> bool {
-    el.descendent_elements().any(|a| {
+    dom::descendants(el).any(|a| {
         a.value().name() == "a"
             && a.value()
                 .attr("href")
@@ -224,7 +224,7 @@ impl Reader {
                 dom.kindle_price
                     .iter()
                     .filter_map(|row| {
-                        row.descendent_elements().find(|e| {
+                        dom::descendants(*row).find(|e| {
                             has_class(*e, "price-value") || has_class(*e, "a-color-price")
                         })
                     })
@@ -235,7 +235,7 @@ impl Reader {
                 CORE_PRICE_BLOCKS
                     .iter()
                     .flat_map(|id| dom.ids(id).iter())
-                    .flat_map(|block| block.descendent_elements())
+                    .flat_map(|block| dom::descendants(*block))
                     .filter(|e| has_class(*e, "a-price"))
                     .collect()
             }),
@@ -258,7 +258,7 @@ impl Reader {
         PRICE_BLOCKS
             .iter()
             .flat_map(|id| dom.ids(id).iter())
-            .flat_map(|block| block.descendent_elements())
+            .flat_map(|block| dom::descendants(*block))
             .filter(|e| {
                 let v = e.value();
                 has_class(*e, "a-text-strike")
@@ -276,13 +276,12 @@ impl Reader {
         let a_price = if has_class(el, "a-price") {
             Some(el)
         } else {
-            el.descendent_elements().find(|e| has_class(*e, "a-price"))
+            dom::descendants(el).find(|e| has_class(*e, "a-price"))
         };
         if let Some(p) = a_price {
             // The screen-reader copy is the whole price as one string; some
             // layouts leave it empty and only fill the whole/fraction spans.
-            let offscreen = p
-                .descendent_elements()
+            let offscreen = dom::descendants(p)
                 .find(|e| has_class(*e, "a-offscreen"))
                 .map(dom::text)
                 .filter(|t| !t.is_empty());
@@ -290,7 +289,7 @@ impl Reader {
                 return Some(money);
             }
             let part = |class: &str| {
-                p.descendent_elements()
+                dom::descendants(p)
                     .find(|e| has_class(*e, class))
                     .map(dom::text)
             };
@@ -311,7 +310,7 @@ impl Reader {
     fn pitch_price(&self, wrapper: ElementRef<'_>) -> Option<Money> {
         let mut symbol = String::new();
         let mut whole = None;
-        for e in wrapper.descendent_elements() {
+        for e in dom::descendants(wrapper) {
             if has_class(e, "price-large") {
                 whole = Some(dom::text(e));
             } else if has_class(e, "price-info-superscript") {
@@ -397,7 +396,7 @@ fn is_range(text: &str) -> bool {
 fn seller(dom: &Dom<'_>) -> Option<String> {
     let named = |e: ElementRef<'_>| Some(dom::text(e)).filter(|t| !t.is_empty());
     let seller_link = |e: ElementRef<'_>| {
-        e.descendent_elements()
+        dom::descendants(e)
             .filter(|a| a.value().name() == "a")
             .find(|a| {
                 a.value()
@@ -412,7 +411,7 @@ fn seller(dom: &Dom<'_>) -> Option<String> {
     let odf = dom
         .featured("merchantInfoFeature_feature_div")
         .and_then(|f| {
-            f.descendent_elements()
+            dom::descendants(f)
                 .find(|e| has_class(*e, "offer-display-feature-text-message"))
                 .and_then(named)
         });
@@ -440,10 +439,9 @@ fn seller(dom: &Dom<'_>) -> Option<String> {
         return Some(s);
     }
     // Kindle: "Sold by: <span class="a-color-base">Publisher</span>".
-    dom.featured("buybox")?
-        .descendent_elements()
+    dom::descendants(dom.featured("buybox")?)
         .filter(|e| has_class(*e, "print-sold-by"))
-        .flat_map(|row| row.descendent_elements())
+        .flat_map(|row| dom::descendants(row))
         .find(|e| has_class(*e, "a-color-base"))
         .and_then(named)
 }

@@ -438,7 +438,7 @@ fn every_indexed_class_is_indexed() {
     for class in dom::INDEXED_CLASSES {
         let html = format!(r#"<div class="x {class}">1</div>"#);
         let doc = Html::parse_document(&html);
-        let d = Dom::new(&doc);
+        let d = Dom::new(&doc).unwrap();
         let found = d.price_to_pay.len() + d.offer_price.len() + d.kindle_price.len();
         assert_eq!(found, 1, "{class}");
     }
