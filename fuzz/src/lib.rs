@@ -331,7 +331,7 @@ fn at(unix: i64) -> DateTime<Utc> {
 /// button's `custom_id`.
 pub fn discord(data: &[u8]) {
     use serenity::all::{ActionRowComponent, CommandDataOptionValue, Interaction};
-    if let Ok(interaction) = serde_json::from_slice::<Interaction>(data) {
+    if let Ok(interaction) = pricewatch::bots::discord::decode::interaction(data) {
         match interaction {
             Interaction::Command(c) | Interaction::Autocomplete(c) => {
                 let mut options: Vec<_> = c.data.options.iter().collect();
