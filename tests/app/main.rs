@@ -17,6 +17,7 @@ mod migrate;
 mod multipart;
 mod ops;
 mod pages;
+mod random_input;
 mod scale;
 mod support;
 mod telegram;

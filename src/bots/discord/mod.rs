@@ -5,6 +5,7 @@
 //! or in a channel through the REST API.
 
 pub mod commands;
+pub mod decode;
 pub mod notifier;
 pub mod render;
 pub mod rest;
@@ -93,7 +94,7 @@ async fn interactions(State(d): State<Arc<Discord>>, headers: HeaderMap, body: B
     if !fresh || d.verifier.verify(signature, timestamp, &body).is_err() {
         return (StatusCode::UNAUTHORIZED, "invalid request signature").into_response();
     }
-    let interaction: Interaction = match serde_json::from_slice(&body) {
+    let interaction: Interaction = match decode::interaction(&body) {
         Ok(i) => i,
         Err(e) => {
             tracing::warn!(error = %e, "an interaction we cannot read");
