@@ -7,7 +7,7 @@ use chrono::Utc;
 
 use crate::amazon::url::UrlError;
 use crate::cache::CachedSnapshot;
-use crate::domain::target::TargetError;
+use crate::domain::target::{Target, TargetError};
 use crate::domain::{Currency, Money, ProductRef};
 use crate::i18n::{Key, format_money, t};
 use crate::notify::AlertPayload;
@@ -375,13 +375,15 @@ pub fn card(
             (Preset::Drop20, Key::ButtonDrop20),
         ]
         .into_iter()
-        .map(|(preset, key)| {
-            let pct = i64::from(preset.percent().unwrap_or(0));
-            let target = p - (p * pct + 50) / 100;
-            Button::action(
+        .filter_map(|(preset, key)| {
+            // The figure the watch will store: one rounding, in the domain.
+            let target = Target::percent_below(preset.percent()?)
+                .ok()?
+                .resolve(Some(Money::from_minor(p, currency)))?;
+            Some(Button::action(
                 t(locale, key, &[("price", &money(locale, target, currency))]),
                 set(preset),
-            )
+            ))
         })
         .collect();
         buttons.push(row);

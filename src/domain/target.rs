@@ -90,9 +90,13 @@ impl Target {
     /// (the price when the watch was set).
     ///
     /// - `Price` is its own amount; the reference is not needed.
-    /// - `PercentBelow(p)` is `reference × (100 − p) / 100`, rounded **down**
-    ///   to the minor unit so that the user gets at least `p`% off
-    ///   (19.99 at -15% is 16.9915, so 16.99). Integer arithmetic in `i128`.
+    /// - `PercentBelow(p)` is `reference × (100 − p) / 100`, rounded to the
+    ///   **nearest** minor unit, halves up (2.27 at -5% is 2.1565, so 2.16;
+    ///   19.99 at -15% is 16.9915, so 16.99), and at least one unit below
+    ///   the reference. Integer arithmetic in `i128`.
+    ///   This is the one figure a card's button shows, the confirmation and
+    ///   `/list` repeat, the watch stores and the alert rule compares with
+    ///   (`price ≤ target`): compute it here and nowhere else.
     /// - `AnyDrop` is `None`: it is not a fixed price but "any drop below the
     ///   reference, larger than noise", which [`crate::domain::alert`] judges.
     ///
@@ -104,8 +108,11 @@ impl Target {
             Target::PercentBelow(percent) => {
                 let reference = reference?.minor();
                 let keep = i128::from(100u8.saturating_sub(percent));
-                let minor = (i128::from(reference) * keep).div_euclid(100);
-                i64::try_from(minor).ok()
+                // ⌊(x·keep + 50) / 100⌋: the nearest unit, a half rounds up;
+                // never the reference itself (0.10 at -5% is 0.09, not 0.10).
+                let nearest = (i128::from(reference) * keep + 50).div_euclid(100);
+                let below = (i128::from(reference) - 1).max(0);
+                i64::try_from(nearest.min(below)).ok()
             }
             Target::AnyDrop => None,
         }
@@ -422,12 +429,24 @@ mod tests {
             ("price ignores the reference", fixed, eur(5000), Some(1999)),
             ("price without a reference", fixed, None, Some(1999)),
             ("15% off 20.00", PercentBelow(15), eur(2000), Some(1700)),
-            // 1999 × 85 / 100 = 1699.15: rounded down, so at least 15% off.
-            ("15% off 19.99 rounds down", PercentBelow(15), eur(1999), Some(1699)),
+            // 1999 × 85 / 100 = 1699.15: the nearest cent is below.
+            ("15% off 19.99 rounds to nearest", PercentBelow(15), eur(1999), Some(1699)),
+            // 227 × 95 / 100 = 215.65: the nearest cent is above (issue 12).
+            ("5% off 2.27 rounds to nearest", PercentBelow(5), eur(227), Some(216)),
+            // 662 × 90 / 100 = 595.8: £5.96, as the Discord card showed.
+            ("10% off 6.62 rounds to nearest", PercentBelow(10), eur(662), Some(596)),
+            // 1299 × 80 / 100 = 1039.2.
+            ("20% off 12.99", PercentBelow(20), eur(1299), Some(1039)),
+            // 30 × 95 / 100 = 28.5: a half rounds up.
+            ("a half rounds up", PercentBelow(5), eur(30), Some(29)),
+            // 10 × 95 / 100 = 9.5, but a discount stays below the price.
+            ("never the price itself", PercentBelow(5), eur(10), Some(9)),
             ("33% off 0.99", PercentBelow(33), eur(99), Some(66)),
-            ("90% off 0.05", PercentBelow(90), eur(5), Some(0)),
+            ("90% off 0.05", PercentBelow(90), eur(5), Some(1)),
+            ("90% off 0.04", PercentBelow(90), eur(4), Some(0)),
             ("10% off ¥1,999", PercentBelow(10), yen(1999), Some(1799)),
-            ("huge reference", PercentBelow(50), eur(i64::MAX), Some(i64::MAX / 2)),
+            ("10% off ¥1,995", PercentBelow(10), yen(1995), Some(1796)),
+            ("huge reference", PercentBelow(50), eur(i64::MAX), Some(i64::MAX / 2 + 1)),
             ("percent needs a reference", PercentBelow(15), None, None),
             ("any drop is not a fixed price", AnyDrop, eur(2000), None),
             ("any drop without a reference", AnyDrop, None, None),
