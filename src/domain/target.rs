@@ -174,6 +174,9 @@ fn parse_price_target(input: &str, currency: Currency) -> Result<Target, TargetE
     if !is_just(rest, &parsed.amount) {
         return Err(TargetError::Unreadable);
     }
+    if is_ambiguous(rest, currency) {
+        return Err(TargetError::TooManyDecimals { currency });
+    }
 
     if parsed.amount.mantissa() == 0 {
         return Err(TargetError::NotPositive);
@@ -208,6 +211,27 @@ fn is_just(text: &str, amount: &Amount) -> bool {
     let written = digits.trim_start_matches('0');
     let read = amount.mantissa().to_string();
     !digits.is_empty() && written == read.trim_start_matches('0')
+}
+
+/// Whether `text` (digits and separators) could be a price with more
+/// decimals than `currency` has as well as a whole number: a lone `.` or
+/// `,` before exactly three digits ("19.999", "1,000") in a currency with
+/// one or two minor digits. A German "19.999" is 19999 and an American one
+/// is 19.999; a target is never read the larger way by guess. Grouping is
+/// accepted where only one reading exists: with both separators
+/// ("1.234,56"), repeated ("1,234,567"), with spaces ("1 234"), and in
+/// currencies without minor units ("¥1,234") or with three ("1.500 KWD").
+fn is_ambiguous(text: &str, currency: Currency) -> bool {
+    if !(1..=2).contains(&currency.exponent()) {
+        return false;
+    }
+    let is_point = |c: char| matches!(c, '.' | ',' | '．' | '，');
+    let mut points = text.char_indices().filter(|(_, c)| is_point(*c));
+    let (Some((at, point)), None) = (points.next(), points.next()) else {
+        return false;
+    };
+    let after = &text[at + point.len_utf8()..];
+    after.chars().count() == 3 && after.chars().all(|c| to_ascii_digit(c).is_some())
 }
 
 /// The text as ASCII digits when it is only digits (ASCII or full-width).
@@ -286,9 +310,16 @@ mod tests {
             ("1234.00", "JPY", price(1234, "JPY")),
             ("₹2,37,097", "INR", price(23_709_700, "INR")),
             ("1.500", "KWD", price(1500, "KWD")),
-            // A lone separator before three digits groups thousands (as in
-            // German); only a three-decimal currency reads it as decimals.
-            ("19.999", "EUR", price(1_999_900, "EUR")),
+            // Grouping where only one reading exists (issue 11, item 5).
+            ("19.999,00", "EUR", price(1_999_900, "EUR")),
+            ("19,999.00", "USD", price(1_999_900, "USD")),
+            ("1.234.567", "EUR", price(123_456_700, "EUR")),
+            ("1,234,567", "USD", price(123_456_700, "USD")),
+            ("1 234", "EUR", price(123_400, "EUR")),
+            ("$1,234.5", "USD", price(123_450, "USD")),
+            ("19.999", "JPY", price(19_999, "JPY")),
+            ("19.99", "USD", price(1999, "USD")),
+            ("19,9", "EUR", price(1990, "EUR")),
             ("-15%", "EUR", Ok(Target::PercentBelow(15))),
             ("15%", "EUR", Ok(Target::PercentBelow(15))),
             ("15 %", "EUR", Ok(Target::PercentBelow(15))),
@@ -381,6 +412,81 @@ mod tests {
                     currency: cur("EUR"),
                 },
             ),
+            // A lone separator before three digits: decimals the currency
+            // does not have, or a thousands separator? Never guessed.
+            (
+                "19.999",
+                "USD",
+                TooManyDecimals {
+                    currency: cur("USD"),
+                },
+            ),
+            (
+                "$19.999",
+                "USD",
+                TooManyDecimals {
+                    currency: cur("USD"),
+                },
+            ),
+            (
+                "19,999",
+                "USD",
+                TooManyDecimals {
+                    currency: cur("USD"),
+                },
+            ),
+            (
+                "1,000",
+                "USD",
+                TooManyDecimals {
+                    currency: cur("USD"),
+                },
+            ),
+            (
+                "19.999",
+                "EUR",
+                TooManyDecimals {
+                    currency: cur("EUR"),
+                },
+            ),
+            (
+                "19.999 €",
+                "EUR",
+                TooManyDecimals {
+                    currency: cur("EUR"),
+                },
+            ),
+            (
+                "１９．９９９",
+                "EUR",
+                TooManyDecimals {
+                    currency: cur("EUR"),
+                },
+            ),
+            (
+                "£1.234",
+                "GBP",
+                TooManyDecimals {
+                    currency: cur("GBP"),
+                },
+            ),
+            (
+                "1,234.567",
+                "USD",
+                TooManyDecimals {
+                    currency: cur("USD"),
+                },
+            ),
+            (
+                "1 234,567",
+                "EUR",
+                TooManyDecimals {
+                    currency: cur("EUR"),
+                },
+            ),
+            // Groups that are not groups of three.
+            ("1,23,45", "USD", Unreadable),
+            ("12.34.567", "EUR", Unreadable),
             ("99999999999999999999", "EUR", TooLarge),
         ];
         for (input, code, want) in cases {
