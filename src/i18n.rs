@@ -262,6 +262,8 @@ keys! {
     ChatTargetPercent => "chat.target_percent",
     /// `%{n}`, `%{title}`, `%{price}`, `%{target}`
     ChatListItem => "chat.list_item",
+    /// `%{n}`, `%{title}`: a watch whose product Amazon removed.
+    ChatListItemGone => "chat.list_item_gone",
     /// `%{current}`, `%{min}`, `%{max}`, `%{average}`
     ChatHistoryStats => "chat.history_stats",
     ChatHistoryUsage => "chat.history_usage",

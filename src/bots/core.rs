@@ -419,6 +419,7 @@ pub fn target_text(locale: &str, watch: &watches::Model, currency_code: &str) ->
         watch.target_percent,
     ) {
         ("price", Some(m), _) => money(locale, m, currency),
+        ("stock", _, _) => t(locale, Key::ChatTargetStock, &[]),
         ("percent", Some(m), Some(pct)) => t(
             locale,
             Key::ChatTargetPercent,
@@ -740,6 +741,22 @@ pub fn list_page_sized(locale: &str, items: &[WatchItem], page: usize, size: usi
             .map(|m| money(locale, m, currency))
             .unwrap_or_else(|| t(locale, Key::ChatNoPrice, &[]));
         let mut title = shorten(&title_of(&item.product, None), 60);
+        let watch_id = item.watch.id;
+        let label = |key| format!("{n} · {}", t(locale, key, &[]));
+        if item.product.gone_at.is_some() {
+            // Amazon removed it and we told the person we stopped: no price,
+            // target or pause as if watched; the chart and Remove stay.
+            lines.push(t(
+                locale,
+                Key::ChatListItemGone,
+                &[("n", &n), ("title", &title)],
+            ));
+            buttons.push(vec![
+                Button::action(label(Key::ButtonChart), Action::Chart { watch_id }),
+                Button::action(label(Key::ButtonRemove), Action::Remove { watch_id }),
+            ]);
+            continue;
+        }
         if item.watch.state == "paused" {
             title = format!("{title} {}", t(locale, Key::ListPausedTag, &[]));
         }
@@ -756,13 +773,11 @@ pub fn list_page_sized(locale: &str, items: &[WatchItem], page: usize, size: usi
                 ),
             ],
         ));
-        let watch_id = item.watch.id;
         let (pause_key, pause) = if item.watch.state == "paused" {
             (Key::ButtonResume, Action::Resume { watch_id })
         } else {
             (Key::ButtonPause, Action::Pause { watch_id })
         };
-        let label = |key| format!("{n} · {}", t(locale, key, &[]));
         buttons.push(vec![
             Button::action(label(Key::ButtonChart), Action::Chart { watch_id }),
             Button::action(label(Key::ButtonEditTarget), Action::Edit { watch_id }),

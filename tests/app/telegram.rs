@@ -2,7 +2,7 @@
 //! local Bot API server into the real bot, tracking core, workers, database
 //! and queues; what the bot sends back is what a person would see.
 
-mod promises;
+pub(crate) mod promises;
 
 use std::collections::HashMap;
 

@@ -2,14 +2,7 @@
 //! `/list` promise is what the watch does.
 
 use super::*;
-
-/// The real amazon.co.uk page of 1473210208 (£6.62), showing `price` instead.
-pub(crate) fn uk_page_at(price: &str) -> Option<String> {
-    Some(page("uk-1473210208.html")?.replace("6.62", price))
-}
-
-const UK_URL: &str = "https://www.amazon.co.uk/dp/1473210208";
-const UK_ASIN: &str = "1473210208";
+use crate::telegram::promises::{UK_ASIN, UK_URL, uk_page_at};
 
 /// The card of the issue, at £6.62: −10% is £5.958, shown as £5.96 (it
 /// used to be stored as £5.95). The confirmation repeats £5.96 and a price of exactly £5.96

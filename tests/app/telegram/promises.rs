@@ -11,6 +11,15 @@ pub(crate) fn us_page_at(price: &str) -> Option<String> {
 const US_URL: &str = "https://www.amazon.com/dp/B07CL39Z8Q";
 const US_ASIN: &str = "B07CL39Z8Q";
 
+/// The real amazon.co.uk page of 1473210208 (£6.62), showing `price` instead.
+pub(crate) fn uk_page_at(price: &str) -> Option<String> {
+    Some(page("uk-1473210208.html")?.replace("6.62", price))
+}
+
+/// A book: its ASIN is its ISBN-10, all digits.
+pub(crate) const UK_URL: &str = "https://www.amazon.co.uk/dp/1473210208";
+pub(crate) const UK_ASIN: &str = "1473210208";
+
 /// The card of the issue, at $2.27: −5% is $2.1565, shown as $2.16 (it
 /// used to be stored as $2.15). The confirmation and `/list` repeat $2.16,
 /// and a price of exactly $2.16 brings the alert ("drops to $2.16 or less").
@@ -88,5 +97,115 @@ async fn a_target_with_three_decimals_on_dollars_is_refused() {
     let said = last(&tg.wait_for(user, 2).await).text();
     assert!(said.ends_with("drops to $1.99 or less."), "{said}");
     assert_eq!(bot.watches().await[0].target_minor, Some(199));
+    bot.stop().await;
+}
+
+/// Issue 12, item 4: a book's ASIN is all digits; `/history 1473210208`
+/// and `/untrack 1473210208` mean the book, not watch number 1,473,210,208.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_and_untrack_take_an_all_digit_asin() {
+    let Some(html) = uk_page_at("6.62") else {
+        return;
+    };
+    let Some(bot) = Bot::start(Mode::Embedded).await else {
+        return;
+    };
+    let (tg, t) = (&bot.tg, &bot.t);
+    t.fake.answer(UK_ASIN, Answer::Html(html));
+    let user = 5353;
+
+    tg.push(private_text(user, "en", &format!("/track {UK_URL} 5")).unwrap());
+    let said = last(&tg.wait_for(user, 1).await).text();
+    assert!(said.ends_with("drops to £5.00 or less."), "{said}");
+
+    tg.push(private_text(user, "en", &format!("/history {UK_ASIN}")).unwrap());
+    let chart = last(&tg.wait_for(user, 2).await).clone();
+    assert_eq!(chart.method, "sendphoto", "{}", chart.text());
+    assert!(chart.text().contains("Now £6.62"), "{}", chart.text());
+
+    tg.push(private_text(user, "en", &format!("/untrack {UK_ASIN}")).unwrap());
+    let said = last(&tg.wait_for(user, 3).await).text();
+    assert!(said.starts_with("Removed"), "{said}");
+    assert!(bot.watches().await.is_empty());
+    bot.stop().await;
+}
+
+/// Issue 12, item 2: a watch set with "Back in stock" is listed as one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_back_in_stock_watch_is_listed_as_back_in_stock() {
+    let Some(html) = page("com-B01GAWQSFW-unavailable.html") else {
+        return;
+    };
+    let Some(bot) = Bot::start(Mode::Embedded).await else {
+        return;
+    };
+    let (tg, t) = (&bot.tg, &bot.t);
+    t.fake.answer("B01GAWQSFW", Answer::Html(html));
+    let user = 5454;
+
+    let url = "https://www.amazon.com/dp/B01GAWQSFW";
+    tg.push(private_text(user, "en", url).unwrap());
+    let card = last(&tg.wait_for(user, 1).await).clone();
+    let data = card.button("Back in stock").unwrap_or_else(|| {
+        panic!("no Back in stock button: {:?}", card.buttons());
+    });
+    tg.push(tap(user, "en", user, &card, &data).unwrap());
+    tg.wait_for(user, 2).await;
+
+    tg.push(private_text(user, "en", "/list").unwrap());
+    let list = last(&tg.wait_for(user, 3).await).text();
+    assert!(list.contains("target: back in stock"), "{list}");
+    assert!(!list.contains("any drop"), "{list}");
+
+    // German, too.
+    tg.push(private_text(user, "en", "/lang de").unwrap());
+    tg.wait_for(user, 4).await;
+    tg.push(private_text(user, "en", "/list").unwrap());
+    let list = last(&tg.wait_for(user, 5).await).text();
+    assert!(list.contains("Ziel: wieder verfügbar"), "{list}");
+    bot.stop().await;
+}
+
+/// Issue 12, item 3: once Amazon removed a product and the bot said it
+/// stopped watching it, `/list` says so instead of showing the old price
+/// and target as if it were still watched; Remove still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_product_amazon_removed_shows_as_gone_in_the_list() {
+    let Some(html) = us_page_at("2.27") else {
+        return;
+    };
+    let Some(bot) = Bot::start(Mode::Embedded).await else {
+        return;
+    };
+    let (tg, t) = (&bot.tg, &bot.t);
+    t.fake.answer(US_ASIN, Answer::Html(html));
+    let user = 5555;
+
+    tg.push(private_text(user, "en", &format!("/track {US_URL} 2")).unwrap());
+    tg.wait_for(user, 1).await;
+    t.fake.answer(
+        US_ASIN,
+        Answer::Status(404, "<html>Page Not Found</html>".into()),
+    );
+    let id = bot.product(US_ASIN).await.id;
+    pricewatch::jobs::check_product::run(&t.app, id)
+        .await
+        .unwrap();
+    let told = last(&tg.wait_for(user, 2).await).text();
+    assert!(told.contains("stopped watching it"), "{told}");
+
+    tg.push(private_text(user, "en", "/list").unwrap());
+    let list = last(&tg.wait_for(user, 3).await).clone();
+    let text = list.text();
+    assert!(text.contains("no longer on Amazon"), "{text}");
+    assert!(!text.contains("$2.27"), "{text}");
+    assert!(!text.contains("target:"), "{text}");
+    let labels: Vec<String> = list.buttons().into_iter().map(|b| b.0).collect();
+    assert_eq!(labels, ["1 · Chart", "1 · Remove"]);
+
+    tg.push(private_text(user, "en", &format!("/untrack {US_ASIN}")).unwrap());
+    let said = last(&tg.wait_for(user, 4).await).text();
+    assert!(said.starts_with("Removed"), "{said}");
+    assert!(bot.watches().await.is_empty());
     bot.stop().await;
 }
