@@ -209,3 +209,66 @@ async fn a_product_amazon_removed_shows_as_gone_in_the_list() {
     assert!(bot.watches().await.is_empty());
     bot.stop().await;
 }
+
+/// Issue 12, item 7: a link pasted while the sweep's check of that product
+/// is still reading Amazon waits for that check, and the card has the title
+/// and the price, not "No price right now" with the ASIN; Amazon is asked once.
+async fn a_link_pasted_during_its_check_gets_the_price(mode: Mode) {
+    let Some(html) = us_page_at("2.27") else {
+        return;
+    };
+    let Some(bot) = Bot::start(mode).await else {
+        return;
+    };
+    let (tg, t) = (&bot.tg, &bot.t);
+    // Someone watches it; Amazon did not answer then, so nothing is known.
+    t.fake.answer(US_ASIN, Answer::Status(503, "busy".into()));
+    let someone = pricewatch::tracking::Identity {
+        platform: pricewatch::tracking::Platform::Telegram,
+        user_id: "77".into(),
+        display_name: None,
+        locale: Some("en".into()),
+    };
+    let their_chat = pricewatch::tracking::DestinationRef {
+        kind: pricewatch::tracking::DestinationKind::TelegramChat,
+        address: "77".into(),
+    };
+    pricewatch::tracking::track(&t.app, &someone, &their_chat, US_URL, None)
+        .await
+        .unwrap();
+    // The sweep's check now takes a while to read the page.
+    let slow = std::time::Duration::from_secs(3);
+    t.fake
+        .answer(US_ASIN, Answer::Slow(slow, Box::new(Answer::Html(html))));
+    let before = t.fake.requests().len();
+    assert_eq!(sweep_later(t).await, 1);
+    eventually(20, "the sweep's check to reach Amazon", || async {
+        t.fake.requests().len() == before + 1
+    })
+    .await;
+
+    let user = 5656;
+    tg.push(private_text(user, "en", US_URL).unwrap());
+    let card = last(&tg.wait_for(user, 1).await).clone();
+    let text = card.text();
+    assert!(text.contains("Palarn Women Tops"), "{text}");
+    assert!(text.contains("Price: $2.27"), "{text}");
+    assert!(!text.contains("No price right now"), "{text}");
+    assert!(card.button("−5% ($2.16)").is_some(), "{:?}", card.buttons());
+    assert_eq!(
+        t.fake.requests().len(),
+        before + 1,
+        "the paste waited for the check, it did not fetch again"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_pasted_during_its_check_gets_the_price_embedded() {
+    a_link_pasted_during_its_check_gets_the_price(Mode::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_pasted_during_its_check_gets_the_price_scaled() {
+    a_link_pasted_during_its_check_gets_the_price(Mode::Scaled).await;
+}
