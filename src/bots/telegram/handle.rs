@@ -998,6 +998,7 @@ impl Telegram {
             return self.say(ctx, &t(l, Key::ChartNoHistory, &[])).await;
         };
         let text = html(&caption, CAPTION_MAX);
+        super::pace::before_send(ctx.chat).await;
         let sent = self
             .retry(|| {
                 self.bot
@@ -1028,6 +1029,7 @@ impl Telegram {
         if ctx.kind == ChatKind::Private {
             return self.say(ctx, text).await;
         }
+        super::pace::before_send(ctx.chat).await;
         let req = self
             .bot
             .send_message(ctx.chat, escape(text))
@@ -1047,6 +1049,7 @@ impl Telegram {
 
     /// A view as a photo with a caption when it has a picture, else a message.
     async fn send_view(&self, chat: ChatId, view: &View) {
+        super::pace::before_send(chat).await;
         let markup = keyboard(&view.buttons);
         if let Some(img) = view
             .image_url

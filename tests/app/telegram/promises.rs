@@ -272,3 +272,37 @@ async fn a_link_pasted_during_its_check_gets_the_price_embedded() {
 async fn a_link_pasted_during_its_check_gets_the_price_scaled() {
     a_link_pasted_during_its_check_gets_the_price(Mode::Scaled).await;
 }
+
+/// Issue 12, item 9: with the limits a real instance runs with, 25 quick
+/// messages in a private chat are all answered at about one a second; the
+/// group limit (20 a minute) used to silence the chat for 40 s after 20.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_chat_is_answered_at_one_a_second_not_twenty_a_minute() {
+    let Some(bot) = Bot::start(Mode::Embedded).await else {
+        return;
+    };
+    let config = pricewatch::config::Config::from_map(&bot.t.env).unwrap();
+    let real = pricewatch::app::Tuning::from_config(&config).telegram_limits;
+    let client = bot.t.app.telegram.clone().unwrap();
+    // The throttle takes new limits only while requests flow: the first
+    // answer lets them in.
+    let setting = tokio::spawn(async move { client.set_limits(real).await });
+    let tg = &bot.tg;
+    let user = 5757;
+    let started = std::time::Instant::now();
+    for _ in 0..25 {
+        tg.push(private_text(user, "en", "/help").unwrap());
+    }
+    // At one a second this takes about 25 s; 20 a minute took over 60 s.
+    let deadline = started + std::time::Duration::from_secs(50);
+    while tg.to_chat(user).len() < 25 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} of 25 answered in 50 s",
+            tg.to_chat(user).len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(setting.is_finished(), "the real limits were in force");
+    bot.stop().await;
+}
