@@ -590,7 +590,9 @@ impl Telegram {
             },
             (None, ChatKind::Private) => return self.say(ctx, &t(l, Key::FeedUsage, &[])).await,
             (None, _) => {
-                if !(ctx.as_chat || self.is_admin(ctx.chat, who).await) {
+                // Anyone may read the status; only admins change the feed.
+                let reads = verb == "status";
+                if !(reads || ctx.as_chat || self.is_admin(ctx.chat, who).await) {
                     return self.say(ctx, &t(l, Key::FeedAdminsOnly, &[])).await;
                 }
                 ctx.chat

@@ -306,3 +306,49 @@ async fn a_private_chat_is_answered_at_one_a_second_not_twenty_a_minute() {
     assert!(setting.is_finished(), "the real limits were in force");
     bot.stop().await;
 }
+
+/// Issue 12, item 10: any member may ask `/feed status` in a group (it
+/// changes nothing); turning the feed off stays with the admins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_reads_the_feed_status_but_cannot_change_it() {
+    let Some(bot) = Bot::start(Mode::Embedded).await else {
+        return;
+    };
+    let tg = &bot.tg;
+    let Some(update) = fixture("group_mention_amazon_link.adapted.json") else {
+        return;
+    };
+    let group = update["message"]["chat"]["id"].as_i64().unwrap();
+    let admin = update["message"]["from"]["id"].as_i64().unwrap();
+    let member = admin + 1;
+    tg.make_admin(group, admin);
+    let command = |from: i64, text: &str| {
+        let mut cmd = update.clone();
+        cmd["message"]["from"]["id"] = json!(from);
+        cmd["message"]["text"] = json!(text);
+        let len = text.split_whitespace().next().unwrap_or("").len();
+        cmd["message"]["entities"] = json!([{"offset": 0, "length": len, "type": "bot_command"}]);
+        cmd
+    };
+    tg.push(command(member, "/feed status"));
+    let said = last(&tg.wait_for(group, 1).await).text();
+    assert_eq!(
+        said,
+        "There's no deal feed here. Send /feed on to start one."
+    );
+
+    tg.push(command(admin, "/feed on min=20%"));
+    tg.wait_for(group, 2).await;
+    tg.push(command(member, "/feed status"));
+    let said = last(&tg.wait_for(group, 3).await).text();
+    assert!(said.starts_with("Deal feed on:"), "{said}");
+    assert!(said.contains("20%"), "{said}");
+
+    tg.push(command(member, "/feed off"));
+    let said = last(&tg.wait_for(group, 4).await).text();
+    assert_eq!(said, "Only the chat's admins can change its deal feed.");
+    tg.push(command(member, "/feed"));
+    let said = last(&tg.wait_for(group, 5).await).text();
+    assert!(said.starts_with("Deal feed on:"), "{said}");
+    bot.stop().await;
+}
