@@ -39,7 +39,13 @@ pub struct Telegram {
     /// One update at a time per chat, so a reply to "Custom…" is read after
     /// the tap that asked for it.
     chats: DashMap<i64, Arc<tokio::sync::Mutex<()>>>,
+    /// Private chats whose alerts an unblock turned back on, and when: the
+    /// `/start` that follows says so, whichever update came first.
+    resumed: DashMap<ChatId, std::time::Instant>,
 }
+
+/// How long after an unblock `/start` still says alerts are on again.
+const RESUMED_FOR: Duration = Duration::from_secs(600);
 
 /// Who sent a message or tapped a button, and where.
 struct Ctx {
@@ -151,6 +157,7 @@ impl Telegram {
             bot_id: me.user.id,
             dialogues,
             chats: DashMap::new(),
+            resumed: DashMap::new(),
         }
     }
 
@@ -300,7 +307,11 @@ impl Telegram {
         let r = if u.new_chat_member.kind.is_present() {
             tchat::unpause_destination(&self.app, DestinationKind::TelegramChat, &address)
                 .await
-                .map(|_| ())
+                .map(|resumed| {
+                    if resumed && u.chat.is_private() {
+                        self.resumed.insert(u.chat.id, std::time::Instant::now());
+                    }
+                })
         } else {
             // The person blocked the bot: stop sending until they come back.
             match tchat::destination(&self.app, DestinationKind::TelegramChat, &address).await {
@@ -441,8 +452,15 @@ impl Telegram {
                     )
                     .await
                     {
-                        Ok(true) => text = format!("{}\n\n{text}", t(l, Key::ChatResumed, &[])),
-                        Ok(false) => {}
+                        Ok(resumed) => {
+                            let unblocked = self
+                                .resumed
+                                .remove(&ctx.chat)
+                                .is_some_and(|(_, at)| at.elapsed() < RESUMED_FOR);
+                            if resumed || unblocked {
+                                text = format!("{}\n\n{text}", t(l, Key::ChatResumed, &[]));
+                            }
+                        }
                         Err(e) => tracing::error!(error = %e, "could not resume a chat"),
                     }
                 }

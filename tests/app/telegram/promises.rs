@@ -352,3 +352,57 @@ async fn a_member_reads_the_feed_status_but_cannot_change_it() {
     assert!(said.starts_with("Deal feed on:"), "{said}");
     bot.stop().await;
 }
+
+/// Issue 12, item 11: after an unblock, Telegram may deliver the
+/// membership update before the `/start`; alerts were off, so `/start`
+/// still says they are on again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_after_an_unblock_says_alerts_are_back_whichever_update_came_first() {
+    let Some(html) = us_page_at("2.27") else {
+        return;
+    };
+    let Some(bot) = Bot::start(Mode::Embedded).await else {
+        return;
+    };
+    let (tg, t) = (&bot.tg, &bot.t);
+    t.fake.answer(US_ASIN, Answer::Html(html));
+    let user = 5858;
+    tg.push(private_text(user, "en", &format!("/track {US_URL} 2")).unwrap());
+    tg.wait_for(user, 1).await;
+    let paused = || async {
+        destinations::Entity::find()
+            .filter(destinations::Column::Address.eq(user.to_string()))
+            .one(&t.app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .paused_at
+            .is_some()
+    };
+    let membership = |status: &str| {
+        let mut u = fixture("my_chat_member_bot_blocked.json").unwrap();
+        let m = &mut u["my_chat_member"];
+        m["chat"]["id"] = json!(user);
+        m["from"]["id"] = json!(user);
+        m["new_chat_member"]["status"] = json!(status);
+        m["date"] = json!(chrono::Utc::now().timestamp());
+        u
+    };
+    tg.push(membership("kicked"));
+    eventually(20, "the chat to be paused", || async { paused().await }).await;
+
+    // Unblocked: the membership update is handled before the /start.
+    tg.push(membership("member"));
+    eventually(20, "the chat to be resumed", || async { !paused().await }).await;
+    tg.push(private_text(user, "en", "/start").unwrap());
+    let hello = last(&tg.wait_for(user, 2).await).text();
+    assert!(
+        hello.starts_with("Welcome back! Alerts to this chat are on again."),
+        "{hello}"
+    );
+    // Said once: a later /start is the plain welcome.
+    tg.push(private_text(user, "en", "/start").unwrap());
+    let again = last(&tg.wait_for(user, 3).await).text();
+    assert!(!again.contains("Welcome back!"), "{again}");
+    bot.stop().await;
+}
