@@ -205,6 +205,7 @@ keys! {
     /// EMAIL_HOST (or JWT_SECRET / PUBLIC_URL) is not set.
     EmailNotConfigured => "email.not_configured",
     EmailBadCode => "email.bad_code",
+    EmailCodeLocked => "email.code_locked",
     EmailSendFailed => "email.send_failed",
     /// Appended to [`Key::EmailLinkSent`].
     EmailCodeHint => "email.code_hint",

@@ -1054,6 +1054,7 @@ pub async fn email_command(
         Err(EmailLinkError::TooMany) => t(locale, Key::EmailTooMany, &[]),
         Err(EmailLinkError::NotConfigured) => t(locale, Key::EmailNotConfigured, &[]),
         Err(EmailLinkError::BadCode) => t(locale, Key::EmailBadCode, &[]),
+        Err(EmailLinkError::CodeLocked) => t(locale, Key::EmailCodeLocked, &[]),
         Err(EmailLinkError::Send(_)) => t(locale, Key::EmailSendFailed, &[]),
         Err(EmailLinkError::Internal(e)) => error_text(locale, &TrackError::Internal(e)),
     }
@@ -1078,6 +1079,7 @@ pub async fn email_code(
     Some(match email::confirm_code(app, &user, text.trim()).await {
         Ok(_) => t(locale, Key::EmailVerified, &[]),
         Err(EmailLinkError::BadCode) => t(locale, Key::EmailBadCode, &[]),
+        Err(EmailLinkError::CodeLocked) => t(locale, Key::EmailCodeLocked, &[]),
         Err(EmailLinkError::Internal(e)) => error_text(locale, &TrackError::Internal(e)),
         Err(_) => t(locale, Key::ErrorGeneric, &[]),
     })

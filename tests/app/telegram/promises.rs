@@ -406,3 +406,64 @@ async fn start_after_an_unblock_says_alerts_are_back_whichever_update_came_first
     assert!(!again.contains("Welcome back!"), "{again}");
     bot.stop().await;
 }
+
+/// Issue 12, item 12: after five wrong email codes the verification takes
+/// none; the right code then gets an answer that says so and what to do
+/// (send /email again), not the help text; a new /email works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_wrong_email_codes_say_to_send_email_again() {
+    let smtp = crate::fake_smtp::FakeSmtp::start().await;
+    let mail_env = smtp.env();
+    let Some(bot) = Bot::start_with(Mode::Embedded, |env| {
+        env.extend(mail_env.into_iter().map(|(k, v)| (k.to_string(), v)));
+        env.insert(
+            "JWT_SECRET".into(),
+            "test-secret-0123456789abcdef0123456789".into(),
+        );
+        env.insert("PUBLIC_URL".into(), "https://bot.example.org".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let tg = &bot.tg;
+    let user = 5959;
+    let address = "grace@example.org";
+    let mut n = 0;
+    let mut say = |text: &str| {
+        n += 1;
+        tg.push(private_text(user, "en", text).unwrap());
+        n
+    };
+
+    let at = say(&format!("/email {address}"));
+    tg.wait_for(user, at).await;
+    let code = crate::email::code_in(&smtp.mails_to(address)[0]);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..4 {
+        let at = say(wrong);
+        let said = last(&tg.wait_for(user, at).await).text();
+        assert!(said.starts_with("That code doesn't match"), "{said}");
+    }
+    let at = say(wrong);
+    let said = last(&tg.wait_for(user, at).await).text();
+    assert_eq!(
+        said,
+        "That's too many wrong codes, so this one no longer works. \
+         Send /email with your address again for a new code."
+    );
+    let at = say(&code);
+    let said = last(&tg.wait_for(user, at).await).text();
+    assert!(said.starts_with("That's too many wrong codes"), "{said}");
+
+    // Starting over works.
+    let at = say(&format!("/email {address}"));
+    tg.wait_for(user, at).await;
+    let mails = smtp.mails_to(address);
+    assert_eq!(mails.len(), 2);
+    let at = say(&crate::email::code_in(&mails[1]));
+    let said = last(&tg.wait_for(user, at).await).text();
+    assert!(!said.contains("wrong codes"), "{said}");
+    assert!(!said.contains("doesn't match"), "{said}");
+    bot.stop().await;
+}
