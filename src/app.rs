@@ -66,7 +66,17 @@ impl Tuning {
                 config.outbox_redeliver_after_secs.clamp(1, 30),
             ),
             snapshot_fresh_for: Duration::from_secs(600),
-            telegram_limits: teloxide::adaptors::throttle::Limits::default(),
+            // teloxide's throttle classifies chats by id only: private chats
+            // and basic groups share `messages_per_min_chat`. Its default
+            // (20) silenced private chats for 40 s after 20 messages; 60
+            // leaves them at one a second. Supergroups and channels get 20
+            // a minute; the Telegram adapter holds basic groups to that too.
+            telegram_limits: teloxide::adaptors::throttle::Limits {
+                messages_per_sec_chat: 1,
+                messages_per_min_chat: 60,
+                messages_per_min_channel_or_supergroup: 20,
+                messages_per_sec_overall: 30,
+            },
             telegram_poll_timeout: Duration::from_secs(10),
         }
     }

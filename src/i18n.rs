@@ -205,6 +205,7 @@ keys! {
     /// EMAIL_HOST (or JWT_SECRET / PUBLIC_URL) is not set.
     EmailNotConfigured => "email.not_configured",
     EmailBadCode => "email.bad_code",
+    EmailCodeLocked => "email.code_locked",
     EmailSendFailed => "email.send_failed",
     /// Appended to [`Key::EmailLinkSent`].
     EmailCodeHint => "email.code_hint",
@@ -262,6 +263,8 @@ keys! {
     ChatTargetPercent => "chat.target_percent",
     /// `%{n}`, `%{title}`, `%{price}`, `%{target}`
     ChatListItem => "chat.list_item",
+    /// `%{n}`, `%{title}`: a watch whose product Amazon removed.
+    ChatListItemGone => "chat.list_item_gone",
     /// `%{current}`, `%{min}`, `%{max}`, `%{average}`
     ChatHistoryStats => "chat.history_stats",
     ChatHistoryUsage => "chat.history_usage",

@@ -7,7 +7,7 @@ use chrono::Utc;
 
 use crate::amazon::url::UrlError;
 use crate::cache::CachedSnapshot;
-use crate::domain::target::TargetError;
+use crate::domain::target::{Target, TargetError};
 use crate::domain::{Currency, Money, ProductRef};
 use crate::i18n::{Key, format_money, t};
 use crate::notify::AlertPayload;
@@ -388,13 +388,15 @@ pub fn card(
             (Preset::Drop20, Key::ButtonDrop20),
         ]
         .into_iter()
-        .map(|(preset, key)| {
-            let pct = i64::from(preset.percent().unwrap_or(0));
-            let target = p - (p * pct + 50) / 100;
-            Button::action(
+        .filter_map(|(preset, key)| {
+            // The figure the watch will store: one rounding, in the domain.
+            let target = Target::percent_below(preset.percent()?)
+                .ok()?
+                .resolve(Some(Money::from_minor(p, currency)))?;
+            Some(Button::action(
                 t(locale, key, &[("price", &money(locale, target, currency))]),
                 set(preset),
-            )
+            ))
         })
         .collect();
         buttons.push(row);
@@ -430,6 +432,7 @@ pub fn target_text(locale: &str, watch: &watches::Model, currency_code: &str) ->
         watch.target_percent,
     ) {
         ("price", Some(m), _) => money(locale, m, currency),
+        ("stock", _, _) => t(locale, Key::ChatTargetStock, &[]),
         ("percent", Some(m), Some(pct)) => t(
             locale,
             Key::ChatTargetPercent,
@@ -751,6 +754,22 @@ pub fn list_page_sized(locale: &str, items: &[WatchItem], page: usize, size: usi
             .map(|m| money(locale, m, currency))
             .unwrap_or_else(|| t(locale, Key::ChatNoPrice, &[]));
         let mut title = shorten(&title_of(&item.product, None), 60);
+        let watch_id = item.watch.id;
+        let label = |key| format!("{n} · {}", t(locale, key, &[]));
+        if item.product.gone_at.is_some() {
+            // Amazon removed it and we told the person we stopped: no price,
+            // target or pause as if watched; the chart and Remove stay.
+            lines.push(t(
+                locale,
+                Key::ChatListItemGone,
+                &[("n", &n), ("title", &title)],
+            ));
+            buttons.push(vec![
+                Button::action(label(Key::ButtonChart), Action::Chart { watch_id }),
+                Button::action(label(Key::ButtonRemove), Action::Remove { watch_id }),
+            ]);
+            continue;
+        }
         if item.watch.state == "paused" {
             title = format!("{title} {}", t(locale, Key::ListPausedTag, &[]));
         }
@@ -767,13 +786,11 @@ pub fn list_page_sized(locale: &str, items: &[WatchItem], page: usize, size: usi
                 ),
             ],
         ));
-        let watch_id = item.watch.id;
         let (pause_key, pause) = if item.watch.state == "paused" {
             (Key::ButtonResume, Action::Resume { watch_id })
         } else {
             (Key::ButtonPause, Action::Pause { watch_id })
         };
-        let label = |key| format!("{n} · {}", t(locale, key, &[]));
         buttons.push(vec![
             Button::action(label(Key::ButtonChart), Action::Chart { watch_id }),
             Button::action(label(Key::ButtonEditTarget), Action::Edit { watch_id }),
@@ -1050,6 +1067,7 @@ pub async fn email_command(
         Err(EmailLinkError::TooMany) => t(locale, Key::EmailTooMany, &[]),
         Err(EmailLinkError::NotConfigured) => t(locale, Key::EmailNotConfigured, &[]),
         Err(EmailLinkError::BadCode) => t(locale, Key::EmailBadCode, &[]),
+        Err(EmailLinkError::CodeLocked) => t(locale, Key::EmailCodeLocked, &[]),
         Err(EmailLinkError::Send(_)) => t(locale, Key::EmailSendFailed, &[]),
         Err(EmailLinkError::Internal(e)) => error_text(locale, &TrackError::Internal(e)),
     }
@@ -1074,6 +1092,7 @@ pub async fn email_code(
     Some(match email::confirm_code(app, &user, text.trim()).await {
         Ok(_) => t(locale, Key::EmailVerified, &[]),
         Err(EmailLinkError::BadCode) => t(locale, Key::EmailBadCode, &[]),
+        Err(EmailLinkError::CodeLocked) => t(locale, Key::EmailCodeLocked, &[]),
         Err(EmailLinkError::Internal(e)) => error_text(locale, &TrackError::Internal(e)),
         Err(_) => t(locale, Key::ErrorGeneric, &[]),
     })

@@ -90,9 +90,13 @@ impl Target {
     /// (the price when the watch was set).
     ///
     /// - `Price` is its own amount; the reference is not needed.
-    /// - `PercentBelow(p)` is `reference × (100 − p) / 100`, rounded **down**
-    ///   to the minor unit so that the user gets at least `p`% off
-    ///   (19.99 at -15% is 16.9915, so 16.99). Integer arithmetic in `i128`.
+    /// - `PercentBelow(p)` is `reference × (100 − p) / 100`, rounded to the
+    ///   **nearest** minor unit, halves up (2.27 at -5% is 2.1565, so 2.16;
+    ///   19.99 at -15% is 16.9915, so 16.99), and at least one unit below
+    ///   the reference. Integer arithmetic in `i128`.
+    ///   This is the one figure a card's button shows, the confirmation and
+    ///   `/list` repeat, the watch stores and the alert rule compares with
+    ///   (`price ≤ target`): compute it here and nowhere else.
     /// - `AnyDrop` is `None`: it is not a fixed price but "any drop below the
     ///   reference, larger than noise", which [`crate::domain::alert`] judges.
     ///
@@ -104,8 +108,11 @@ impl Target {
             Target::PercentBelow(percent) => {
                 let reference = reference?.minor();
                 let keep = i128::from(100u8.saturating_sub(percent));
-                let minor = (i128::from(reference) * keep).div_euclid(100);
-                i64::try_from(minor).ok()
+                // ⌊(x·keep + 50) / 100⌋: the nearest unit, a half rounds up;
+                // never the reference itself (0.10 at -5% is 0.09, not 0.10).
+                let nearest = (i128::from(reference) * keep + 50).div_euclid(100);
+                let below = (i128::from(reference) - 1).max(0);
+                i64::try_from(nearest.min(below)).ok()
             }
             Target::AnyDrop => None,
         }
@@ -167,6 +174,9 @@ fn parse_price_target(input: &str, currency: Currency) -> Result<Target, TargetE
     if !is_just(rest, &parsed.amount) {
         return Err(TargetError::Unreadable);
     }
+    if is_ambiguous(rest, currency) {
+        return Err(TargetError::TooManyDecimals { currency });
+    }
 
     if parsed.amount.mantissa() == 0 {
         return Err(TargetError::NotPositive);
@@ -201,6 +211,27 @@ fn is_just(text: &str, amount: &Amount) -> bool {
     let written = digits.trim_start_matches('0');
     let read = amount.mantissa().to_string();
     !digits.is_empty() && written == read.trim_start_matches('0')
+}
+
+/// Whether `text` (digits and separators) could be a price with more
+/// decimals than `currency` has as well as a whole number: a lone `.` or
+/// `,` before exactly three digits ("19.999", "1,000") in a currency with
+/// one or two minor digits. A German "19.999" is 19999 and an American one
+/// is 19.999; a target is never read the larger way by guess. Grouping is
+/// accepted where only one reading exists: with both separators
+/// ("1.234,56"), repeated ("1,234,567"), with spaces ("1 234"), and in
+/// currencies without minor units ("¥1,234") or with three ("1.500 KWD").
+fn is_ambiguous(text: &str, currency: Currency) -> bool {
+    if !(1..=2).contains(&currency.exponent()) {
+        return false;
+    }
+    let is_point = |c: char| matches!(c, '.' | ',' | '．' | '，');
+    let mut points = text.char_indices().filter(|(_, c)| is_point(*c));
+    let (Some((at, point)), None) = (points.next(), points.next()) else {
+        return false;
+    };
+    let after = &text[at + point.len_utf8()..];
+    after.chars().count() == 3 && after.chars().all(|c| to_ascii_digit(c).is_some())
 }
 
 /// The text as ASCII digits when it is only digits (ASCII or full-width).
@@ -279,9 +310,16 @@ mod tests {
             ("1234.00", "JPY", price(1234, "JPY")),
             ("₹2,37,097", "INR", price(23_709_700, "INR")),
             ("1.500", "KWD", price(1500, "KWD")),
-            // A lone separator before three digits groups thousands (as in
-            // German); only a three-decimal currency reads it as decimals.
-            ("19.999", "EUR", price(1_999_900, "EUR")),
+            // Grouping where only one reading exists (issue 11, item 5).
+            ("19.999,00", "EUR", price(1_999_900, "EUR")),
+            ("19,999.00", "USD", price(1_999_900, "USD")),
+            ("1.234.567", "EUR", price(123_456_700, "EUR")),
+            ("1,234,567", "USD", price(123_456_700, "USD")),
+            ("1 234", "EUR", price(123_400, "EUR")),
+            ("$1,234.5", "USD", price(123_450, "USD")),
+            ("19.999", "JPY", price(19_999, "JPY")),
+            ("19.99", "USD", price(1999, "USD")),
+            ("19,9", "EUR", price(1990, "EUR")),
             ("-15%", "EUR", Ok(Target::PercentBelow(15))),
             ("15%", "EUR", Ok(Target::PercentBelow(15))),
             ("15 %", "EUR", Ok(Target::PercentBelow(15))),
@@ -374,6 +412,81 @@ mod tests {
                     currency: cur("EUR"),
                 },
             ),
+            // A lone separator before three digits: decimals the currency
+            // does not have, or a thousands separator? Never guessed.
+            (
+                "19.999",
+                "USD",
+                TooManyDecimals {
+                    currency: cur("USD"),
+                },
+            ),
+            (
+                "$19.999",
+                "USD",
+                TooManyDecimals {
+                    currency: cur("USD"),
+                },
+            ),
+            (
+                "19,999",
+                "USD",
+                TooManyDecimals {
+                    currency: cur("USD"),
+                },
+            ),
+            (
+                "1,000",
+                "USD",
+                TooManyDecimals {
+                    currency: cur("USD"),
+                },
+            ),
+            (
+                "19.999",
+                "EUR",
+                TooManyDecimals {
+                    currency: cur("EUR"),
+                },
+            ),
+            (
+                "19.999 €",
+                "EUR",
+                TooManyDecimals {
+                    currency: cur("EUR"),
+                },
+            ),
+            (
+                "１９．９９９",
+                "EUR",
+                TooManyDecimals {
+                    currency: cur("EUR"),
+                },
+            ),
+            (
+                "£1.234",
+                "GBP",
+                TooManyDecimals {
+                    currency: cur("GBP"),
+                },
+            ),
+            (
+                "1,234.567",
+                "USD",
+                TooManyDecimals {
+                    currency: cur("USD"),
+                },
+            ),
+            (
+                "1 234,567",
+                "EUR",
+                TooManyDecimals {
+                    currency: cur("EUR"),
+                },
+            ),
+            // Groups that are not groups of three.
+            ("1,23,45", "USD", Unreadable),
+            ("12.34.567", "EUR", Unreadable),
             ("99999999999999999999", "EUR", TooLarge),
         ];
         for (input, code, want) in cases {
@@ -422,12 +535,24 @@ mod tests {
             ("price ignores the reference", fixed, eur(5000), Some(1999)),
             ("price without a reference", fixed, None, Some(1999)),
             ("15% off 20.00", PercentBelow(15), eur(2000), Some(1700)),
-            // 1999 × 85 / 100 = 1699.15: rounded down, so at least 15% off.
-            ("15% off 19.99 rounds down", PercentBelow(15), eur(1999), Some(1699)),
+            // 1999 × 85 / 100 = 1699.15: the nearest cent is below.
+            ("15% off 19.99 rounds to nearest", PercentBelow(15), eur(1999), Some(1699)),
+            // 227 × 95 / 100 = 215.65: the nearest cent is above (issue 12).
+            ("5% off 2.27 rounds to nearest", PercentBelow(5), eur(227), Some(216)),
+            // 662 × 90 / 100 = 595.8: £5.96, as the Discord card showed.
+            ("10% off 6.62 rounds to nearest", PercentBelow(10), eur(662), Some(596)),
+            // 1299 × 80 / 100 = 1039.2.
+            ("20% off 12.99", PercentBelow(20), eur(1299), Some(1039)),
+            // 30 × 95 / 100 = 28.5: a half rounds up.
+            ("a half rounds up", PercentBelow(5), eur(30), Some(29)),
+            // 10 × 95 / 100 = 9.5, but a discount stays below the price.
+            ("never the price itself", PercentBelow(5), eur(10), Some(9)),
             ("33% off 0.99", PercentBelow(33), eur(99), Some(66)),
-            ("90% off 0.05", PercentBelow(90), eur(5), Some(0)),
+            ("90% off 0.05", PercentBelow(90), eur(5), Some(1)),
+            ("90% off 0.04", PercentBelow(90), eur(4), Some(0)),
             ("10% off ¥1,999", PercentBelow(10), yen(1999), Some(1799)),
-            ("huge reference", PercentBelow(50), eur(i64::MAX), Some(i64::MAX / 2)),
+            ("10% off ¥1,995", PercentBelow(10), yen(1995), Some(1796)),
+            ("huge reference", PercentBelow(50), eur(i64::MAX), Some(i64::MAX / 2 + 1)),
             ("percent needs a reference", PercentBelow(15), None, None),
             ("any drop is not a fixed price", AnyDrop, eur(2000), None),
             ("any drop without a reference", AnyDrop, None, None),

@@ -132,10 +132,11 @@ async fn pending(
 }
 
 /// True when the user has a verification waiting for its code, so a chat
-/// message that [`looks_like_code`] should go to [`confirm_code`].
+/// message that [`looks_like_code`] should go to [`confirm_code`] (also
+/// once it took too many wrong codes: the answer then says to start over).
 pub async fn pending_code(app: &App, user: &users::Model) -> bool {
     match pending(app, user.id, Utc::now()).await {
-        Ok(Some(row)) => row.attempts < MAX_CODE_ATTEMPTS,
+        Ok(Some(_)) => true,
         Ok(None) => false,
         Err(e) => {
             tracing::warn!(user.id = user.id, error = %e, "could not look up a pending email code");
@@ -162,7 +163,7 @@ pub async fn confirm_code(
         return Err(EmailLinkError::BadCode);
     };
     if row.attempts >= MAX_CODE_ATTEMPTS {
-        return Err(EmailLinkError::BadCode);
+        return Err(EmailLinkError::CodeLocked);
     }
     let given = token::code_hash(links.secret(), user.id, code.trim());
     if !token::same_hash(&row.code_hash, &given) {
@@ -170,7 +171,11 @@ pub async fn confirm_code(
         let mut m: email_verifications::ActiveModel = row.into();
         m.attempts = Set(attempts + 1);
         m.update(&app.db).await?;
-        return Err(EmailLinkError::BadCode);
+        return Err(if attempts + 1 >= MAX_CODE_ATTEMPTS {
+            EmailLinkError::CodeLocked
+        } else {
+            EmailLinkError::BadCode
+        });
     }
     confirm(app, &row, now)
         .await?

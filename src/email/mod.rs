@@ -48,6 +48,10 @@ pub enum EmailLinkError {
     NotConfigured,
     #[error("wrong or expired code")]
     BadCode,
+    /// Too many wrong codes: the pending verification takes none any more;
+    /// a new `/email` starts over.
+    #[error("too many wrong codes")]
+    CodeLocked,
     /// The SMTP server refused or was unreachable. Never holds the address.
     #[error("sending failed: {0}")]
     Send(String),

@@ -10,6 +10,7 @@ use sea_orm::{
 
 use super::{DestinationKind, Identity, TrackError, WatchItem, ensure_user, list, own_watch};
 use crate::app::App;
+use crate::domain::Asin;
 use crate::store::entities::{destinations, price_points, products, users, watches};
 
 /// The watch a person means by `selector`: the number in front of it in
@@ -21,6 +22,13 @@ pub async fn find_own(app: &App, who: &Identity, selector: &str) -> Result<Watch
 /// The item `selector` names in `items` (a list as the person saw it).
 pub fn pick(items: Vec<WatchItem>, selector: &str) -> Result<WatchItem, TrackError> {
     let selector = selector.trim().trim_start_matches('#');
+    // Ten characters are an ASIN, even all digits (a book: 1473210208).
+    if let Some(asin) = Asin::parse(selector) {
+        return items
+            .into_iter()
+            .find(|i| i.product.asin.eq_ignore_ascii_case(asin.as_str()))
+            .ok_or(TrackError::NoSuchWatch);
+    }
     if let Ok(n) = selector.parse::<usize>() {
         return n
             .checked_sub(1)
@@ -61,13 +69,19 @@ pub async fn snooze(
 }
 
 /// Alert when this watch's product is back in stock (on top of its target).
+/// A watch without a price target becomes a back-in-stock watch, which
+/// `/list` shows as such rather than as "any drop".
 pub async fn want_back_in_stock(
     app: &App,
     who: &Identity,
     watch_id: i64,
 ) -> Result<watches::Model, TrackError> {
     let w = own_watch(app, who, watch_id).await?;
+    let no_target = w.target_kind == "any_drop";
     let mut m: watches::ActiveModel = w.into();
+    if no_target {
+        m.target_kind = Set("stock".into());
+    }
     m.back_in_stock = Set(true);
     m.updated_at = Set(Utc::now());
     Ok(m.update(&app.db).await?)

@@ -251,13 +251,48 @@ pub async fn current(
         }
         CheckOutcome::Gone => Err(TrackError::ProductGone),
         CheckOutcome::BackedOff(why) => Ok((reloaded, None, Some(why))),
-        CheckOutcome::Skipped | CheckOutcome::InFlight => {
+        CheckOutcome::InFlight => after_check_in_flight(app, product).await,
+        CheckOutcome::Skipped => {
             let snap = reloaded
                 .last_checked_at
                 .map(|_| check_product::cached(&reloaded));
             Ok((reloaded, snap, None))
         }
     }
+}
+
+/// How long a card waits for a check of its product that another worker
+/// (the sweep, another chat) is running, before it shows what it has.
+const IN_FLIGHT_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The product's state once the check in flight elsewhere is done (at most
+/// [`IN_FLIGHT_WAIT`]): a product we can read is never shown without its
+/// price just because someone else was reading it.
+async fn after_check_in_flight(
+    app: &App,
+    before: &products::Model,
+) -> Result<(products::Model, Option<CachedSnapshot>, Option<String>), TrackError> {
+    let deadline = tokio::time::Instant::now() + IN_FLIGHT_WAIT;
+    let row = loop {
+        let row = products::Entity::find_by_id(before.id)
+            .one(&app.db)
+            .await?
+            .ok_or(TrackError::ProductGone)?;
+        let leased = row
+            .check_lease_until
+            .is_some_and(|until| until > Utc::now());
+        if row.gone_at.is_some() || !leased || tokio::time::Instant::now() >= deadline {
+            break row;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    if row.gone_at.is_some() {
+        return Err(TrackError::ProductGone);
+    }
+    let failed = row.failure_count > before.failure_count && row.last_checked_at.is_none();
+    let problem = failed.then(|| "the check in flight could not read the page".to_string());
+    let snapshot = row.last_checked_at.map(|_| check_product::cached(&row));
+    Ok((row, snapshot, problem))
 }
 
 /// Starts (or updates) tracking `input` for `who`, alerting at `dest`.

@@ -3,6 +3,8 @@
 //! the bot answers in the HTTP response and through a local Discord REST API,
 //! with the real tracking core, workers, database and queues behind it.
 
+mod promises;
+
 use pricewatch::store::entities::{destinations, watches};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};

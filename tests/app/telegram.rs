@@ -2,6 +2,8 @@
 //! local Bot API server into the real bot, tracking core, workers, database
 //! and queues; what the bot sends back is what a person would see.
 
+pub(crate) mod promises;
+
 use std::collections::HashMap;
 
 use pricewatch::store::entities::{destinations, notifications, products, watches};

@@ -40,7 +40,13 @@ pub struct Telegram {
     /// One update at a time per chat, so a reply to "Custom…" is read after
     /// the tap that asked for it.
     chats: DashMap<i64, Arc<tokio::sync::Mutex<()>>>,
+    /// Private chats whose alerts an unblock turned back on, and when: the
+    /// `/start` that follows says so, whichever update came first.
+    resumed: DashMap<ChatId, std::time::Instant>,
 }
+
+/// How long after an unblock `/start` still says alerts are on again.
+const RESUMED_FOR: Duration = Duration::from_secs(600);
 
 /// Who sent a message or tapped a button, and where.
 struct Ctx {
@@ -160,6 +166,7 @@ impl Telegram {
             bot_id: me.user.id,
             dialogues,
             chats: DashMap::new(),
+            resumed: DashMap::new(),
         }
     }
 
@@ -309,7 +316,11 @@ impl Telegram {
         let r = if u.new_chat_member.kind.is_present() {
             tchat::unpause_destination(&self.app, DestinationKind::TelegramChat, &address)
                 .await
-                .map(|_| ())
+                .map(|resumed| {
+                    if resumed && u.chat.is_private() {
+                        self.resumed.insert(u.chat.id, std::time::Instant::now());
+                    }
+                })
         } else {
             // The person blocked the bot: stop sending until they come back.
             match tchat::destination(&self.app, DestinationKind::TelegramChat, &address).await {
@@ -436,8 +447,15 @@ impl Telegram {
                     )
                     .await
                     {
-                        Ok(true) => text = format!("{}\n\n{text}", t(l, Key::ChatResumed, &[])),
-                        Ok(false) => {}
+                        Ok(resumed) => {
+                            let unblocked = self
+                                .resumed
+                                .remove(&ctx.chat)
+                                .is_some_and(|(_, at)| at.elapsed() < RESUMED_FOR);
+                            if resumed || unblocked {
+                                text = format!("{}\n\n{text}", t(l, Key::ChatResumed, &[]));
+                            }
+                        }
                         Err(e) => tracing::error!(error = %e, "could not resume a chat"),
                     }
                 }
@@ -587,7 +605,9 @@ impl Telegram {
             },
             (None, ChatKind::Private) => return self.say(ctx, &t(l, Key::FeedUsage, &[])).await,
             (None, _) => {
-                if !(ctx.as_chat || self.is_admin(ctx.chat, who).await) {
+                // Anyone may read the status; only admins change the feed.
+                let reads = verb == "status";
+                if !(reads || ctx.as_chat || self.is_admin(ctx.chat, who).await) {
                     return self.say(ctx, &t(l, Key::FeedAdminsOnly, &[])).await;
                 }
                 ctx.chat
@@ -1018,6 +1038,7 @@ impl Telegram {
             return self.say(ctx, &t(l, Key::ChartNoHistory, &[])).await;
         };
         let text = html(&caption, CAPTION_MAX);
+        super::pace::before_send(ctx.chat).await;
         let sent = self
             .retry(|| {
                 self.bot
@@ -1048,6 +1069,7 @@ impl Telegram {
         if ctx.kind == ChatKind::Private {
             return self.say(ctx, text).await;
         }
+        super::pace::before_send(ctx.chat).await;
         let req = self
             .bot
             .send_message(ctx.chat, escape(text))
@@ -1067,6 +1089,7 @@ impl Telegram {
 
     /// A view as a photo with a caption when it has a picture, else a message.
     async fn send_view(&self, chat: ChatId, view: &View) {
+        super::pace::before_send(chat).await;
         let markup = keyboard(&view.buttons);
         if let Some(img) = view
             .image_url

@@ -6,6 +6,7 @@
 
 mod handle;
 pub mod notifier;
+mod pace;
 pub mod render;
 mod webhook;
 
@@ -30,7 +31,7 @@ pub use handle::Telegram;
 
 /// The Bot API client every part of a process shares, rate limited the way
 /// Telegram asks (1 message a second per chat, 20 a minute per group, 30 a
-/// second overall). A 429 comes back as an error rather than being retried
+/// second overall; basic groups are paced in `pace`). A 429 comes back as an error rather than being retried
 /// in place: alerts wait in the outbox, replies retry once.
 pub type TgBot = Throttle<Bot>;
 
@@ -40,6 +41,7 @@ pub fn client(config: &TelegramConfig, limits: Limits) -> TgBot {
     if let Some(url) = &config.api_url {
         bot = bot.set_api_url(url.clone());
     }
+    pace::set_group_limit(limits.messages_per_min_channel_or_supergroup);
     Throttle::spawn_with_settings(bot, Settings::default().limits(limits).no_retry())
 }
 

@@ -132,6 +132,7 @@ impl Notifier for TelegramNotifier {
             reason: "not a Telegram chat id".into(),
         })?;
         let chat = ChatId(chat);
+        super::pace::before_send(chat).await;
         let locale = crate::i18n::supported(Some(&d.payload.locale));
         let view = if d.kind.starts_with("feed_") {
             self.feed_view(locale, d).await?
