@@ -43,6 +43,9 @@ pub struct Tuning {
     pub redeliver_after: Duration,
     /// How often each worker looks for outbox rows to re-enqueue.
     pub outbox_sweep_every: Duration,
+    /// A worker loop down this long (Redis unreachable, say) stops the
+    /// process with an error, for its supervisor to restart.
+    pub worker_give_up: Duration,
     /// A cached snapshot younger than this answers `track` without a fetch.
     pub snapshot_fresh_for: Duration,
     /// Telegram's flood limits, enforced before each request.
@@ -62,9 +65,9 @@ impl Tuning {
             backoff_cap: Duration::from_secs(12 * 3600),
             delivery_lease: Duration::from_secs(config.delivery_lease_secs),
             redeliver_after: Duration::from_secs(config.outbox_redeliver_after_secs),
-            outbox_sweep_every: Duration::from_secs(
-                config.outbox_redeliver_after_secs.clamp(1, 30),
-            ),
+            // Also how soon a killed worker's checks are enqueued again.
+            outbox_sweep_every: Duration::from_secs(config.outbox_redeliver_after_secs.clamp(1, 5)),
+            worker_give_up: Duration::from_secs(config.worker_give_up_secs),
             snapshot_fresh_for: Duration::from_secs(600),
             telegram_limits: teloxide::adaptors::throttle::Limits::default(),
             telegram_poll_timeout: Duration::from_secs(10),
@@ -88,6 +91,10 @@ pub struct App {
     /// The Bot API client, when TELEGRAM_BOT_TOKEN is set (bots and the
     /// workers that deliver alerts share it).
     pub telegram: Option<crate::bots::telegram::TgBot>,
+    /// This process's worker loops, for `/readyz` and `/metrics`.
+    pub loops: Arc<crate::jobs::supervise::Loops>,
+    /// Jobs running now; shutdown waits for them.
+    pub in_flight: Arc<crate::jobs::supervise::InFlight>,
 }
 
 /// Which mode the settings ask for.
@@ -224,6 +231,8 @@ impl App {
             tuning,
             redis,
             telegram,
+            loops: Arc::default(),
+            in_flight: Arc::default(),
         }))
     }
 }

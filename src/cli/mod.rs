@@ -4,6 +4,7 @@ pub mod bench;
 pub mod bench_scale;
 pub mod check;
 pub mod discord;
+pub mod outbox;
 pub mod roles;
 // Issue #6: `pricewatch email test`.
 pub mod email;
@@ -44,4 +45,7 @@ pub enum Command {
     /// The Discord application.
     #[command(subcommand)]
     Discord(discord::DiscordCommand),
+    /// Alerts given up after retrying: `outbox list`, `outbox retry <ID>|--all`.
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
 }
