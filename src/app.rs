@@ -149,7 +149,17 @@ impl App {
                     .as_ref()
                     .map(|s| s.expose_secret().to_string())
                     .unwrap_or_default();
-                let conn = apalis_redis::connect(url)
+                // Few, quick reconnect attempts: while Redis is away a command
+                // fails within a second or two instead of hanging for many,
+                // so the workers notice, /readyz answers, and the supervisor
+                // decides (see jobs::supervise).
+                let manager = redis::aio::ConnectionManagerConfig::new()
+                    .set_number_of_retries(2)
+                    .set_max_delay(Duration::from_secs(1))
+                    .set_connection_timeout(Some(Duration::from_secs(1)));
+                let conn = redis::Client::open(url)
+                    .context("REDIS_URL is not a Redis URL")?
+                    .get_connection_manager_with_config(manager)
                     .await
                     .context("while connecting to Redis (check REDIS_URL)")?;
                 (

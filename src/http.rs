@@ -27,15 +27,7 @@ pub fn router(app: Arc<App>) -> Router {
 async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
     let probe = std::time::Duration::from_secs(2);
     let db_ok = matches!(tokio::time::timeout(probe, app.db.ping()).await, Ok(Ok(())));
-    let redis_ok = match &app.redis {
-        None => true,
-        Some(conn) => {
-            let mut c = conn.clone();
-            let cmd = redis::cmd("PING");
-            let ping = cmd.query_async::<String>(&mut c);
-            matches!(tokio::time::timeout(probe, ping).await, Ok(Ok(_)))
-        }
-    };
+    let redis_ok = crate::jobs::redis_answers(&app).await.is_ok();
     let down = app.loops.down_now();
     let workers = if down.is_empty() {
         "ok".to_string()

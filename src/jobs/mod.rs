@@ -308,6 +308,20 @@ fn spawn_supervised<F, Fut>(
     ));
 }
 
+/// Redis answers a PING within two seconds (always true without Redis).
+pub async fn redis_answers(app: &App) -> anyhow::Result<()> {
+    let Some(conn) = &app.redis else {
+        return Ok(());
+    };
+    let mut c = conn.clone();
+    let cmd = redis::cmd("PING");
+    match tokio::time::timeout(Duration::from_secs(2), cmd.query_async::<String>(&mut c)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(anyhow::anyhow!("Redis does not answer: {e}")),
+        Err(_) => Err(anyhow::anyhow!("Redis does not answer (timed out)")),
+    }
+}
+
 /// How long shutdown waits for jobs in flight before the process stops anyway.
 const SHUTDOWN_LIMIT: Duration = Duration::from_secs(30);
 
@@ -477,6 +491,9 @@ pub async fn run_loops(
                     let ctx = WorkerContext::new(&format!("{name}-check-{restarts}"));
                     async move {
                         if restarts > 0 {
+                            // Only once Redis answers: a worker started
+                            // without it would hang rather than fail.
+                            redis_answers(&app).await?;
                             // Redis came back, perhaps empty: re-enqueue from
                             // the database before taking work again.
                             sweep::recover_checks(&app, chrono::Utc::now()).await?;
@@ -502,6 +519,7 @@ pub async fn run_loops(
                     let ctx = WorkerContext::new(&format!("{name}-deliver-{restarts}"));
                     async move {
                         if restarts > 0 {
+                            redis_answers(&app).await?;
                             sweep::redeliver_all(&app, chrono::Utc::now()).await?;
                         }
                         let worker = WorkerBuilder::new(ctx.clone())

@@ -21,10 +21,9 @@ fn bucket_of(app: &App, at: DateTime<Utc>) -> i64 {
     at.timestamp().div_euclid(period)
 }
 
-/// Where in the spread a product's check falls in a period. Fixed by the
-/// product and the period (rather than drawn at random), so that a recovery
-/// enqueues a lost check for the same moment under the same key, and Redis
-/// drops the copy if it still holds the original.
+/// Where in the spread a product's check falls in a period: fixed by the
+/// product and the period rather than drawn at random, so every sweeper of
+/// a period (and a recovery) names the same job.
 fn spread_delay(id: i64, bucket: i64, spread_ms: u64) -> Duration {
     if spread_ms == 0 {
         return Duration::ZERO;
@@ -206,9 +205,10 @@ pub async fn requeue_checks(app: &App, now: DateTime<Utc>, lost: Lost) -> anyhow
 }
 
 /// After Redis came back, perhaps empty: enqueues every check the database
-/// says is queued and not running, for the moment and under the key the
-/// sweep gave it. Redis drops each one it still holds, so this is safe to run
-/// in every process at once.
+/// says is queued and not running, now, under the key the sweep gave it.
+/// Redis drops each one it still holds (so this is safe to run in every
+/// process at once); the ones it lost run at once, at the storefronts'
+/// rate limit, rather than waiting for the next sweep.
 pub async fn recover_checks(app: &App, now: DateTime<Utc>) -> anyhow::Result<usize> {
     let rows: Vec<(i64, Option<DateTime<Utc>>)> = products::Entity::find()
         .select_only()
@@ -224,17 +224,11 @@ pub async fn recover_checks(app: &App, now: DateTime<Utc>) -> anyhow::Result<usi
         .into_tuple()
         .all(&app.db)
         .await?;
-    let spread_ms = u64::try_from(app.tuning.spread.as_millis()).unwrap_or(0);
     let jobs: Vec<(i64, String, Duration)> = rows
         .iter()
         .filter_map(|(id, at)| {
-            let at = (*at)?;
-            let bucket = bucket_of(app, at);
-            let run_at = at
-                + chrono::Duration::from_std(spread_delay(*id, bucket, spread_ms))
-                    .unwrap_or_default();
-            let wait = (run_at - now).to_std().unwrap_or(Duration::ZERO);
-            Some((*id, format!("check:{id}:{bucket}"), wait))
+            let bucket = bucket_of(app, (*at)?);
+            Some((*id, format!("check:{id}:{bucket}"), Duration::ZERO))
         })
         .collect();
     let n = jobs.len();
