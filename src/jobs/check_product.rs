@@ -101,8 +101,8 @@ pub fn cached(p: &products::Model) -> CachedSnapshot {
 /// How long a check holds its product before another may start. Short, and
 /// renewed every [`CHECK_HEARTBEAT`] while the check runs: a killed worker's
 /// product is free again within seconds.
-pub const CHECK_LEASE: std::time::Duration = std::time::Duration::from_secs(6);
-pub const CHECK_HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(2);
+pub const CHECK_LEASE: std::time::Duration = std::time::Duration::from_secs(5);
+pub const CHECK_HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Exponential back-off for the n-th consecutive failure, capped and jittered.
 pub fn backoff(app: &App, failures: i32, base: std::time::Duration) -> chrono::Duration {
@@ -115,7 +115,7 @@ pub fn backoff(app: &App, failures: i32, base: std::time::Duration) -> chrono::D
 }
 
 fn lease_len() -> chrono::Duration {
-    chrono::Duration::from_std(CHECK_LEASE).unwrap_or(chrono::Duration::seconds(6))
+    chrono::Duration::from_std(CHECK_LEASE).unwrap_or(chrono::Duration::seconds(5))
 }
 
 /// Keeps this check's lease on the product until the guard is dropped.
