@@ -209,3 +209,27 @@ impl Notifier for TelegramNotifier {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_5xx_from_telegram_is_transient_and_a_bad_request_is_not() {
+        let api = |text: &str| RequestError::Api(teloxide::ApiError::Unknown(text.into()));
+        for text in ["Internal Server Error", "Bad Gateway", "Gateway Timeout"] {
+            assert!(
+                matches!(classify(&api(text)), SendError::Transient { .. }),
+                "{text}"
+            );
+        }
+        assert!(matches!(
+            classify(&api("Bad Request: wrong file identifier")),
+            SendError::Permanent { .. }
+        ));
+        assert!(matches!(
+            classify(&RequestError::Api(teloxide::ApiError::BotBlocked)),
+            SendError::DestinationGone { .. }
+        ));
+    }
+}
