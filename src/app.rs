@@ -43,6 +43,9 @@ pub struct Tuning {
     pub redeliver_after: Duration,
     /// How often each worker looks for outbox rows to re-enqueue.
     pub outbox_sweep_every: Duration,
+    /// A worker loop down this long (Redis unreachable, say) stops the
+    /// process with an error, for its supervisor to restart.
+    pub worker_give_up: Duration,
     /// A cached snapshot younger than this answers `track` without a fetch.
     pub snapshot_fresh_for: Duration,
     /// Telegram's flood limits, enforced before each request.
@@ -62,9 +65,9 @@ impl Tuning {
             backoff_cap: Duration::from_secs(12 * 3600),
             delivery_lease: Duration::from_secs(config.delivery_lease_secs),
             redeliver_after: Duration::from_secs(config.outbox_redeliver_after_secs),
-            outbox_sweep_every: Duration::from_secs(
-                config.outbox_redeliver_after_secs.clamp(1, 30),
-            ),
+            // Also how soon a killed worker's checks are enqueued again.
+            outbox_sweep_every: Duration::from_secs(config.outbox_redeliver_after_secs.clamp(1, 5)),
+            worker_give_up: Duration::from_secs(config.worker_give_up_secs),
             snapshot_fresh_for: Duration::from_secs(600),
             // teloxide's throttle classifies chats by id only: private chats
             // and basic groups share `messages_per_min_chat`. Its default
@@ -98,6 +101,10 @@ pub struct App {
     /// The Bot API client, when TELEGRAM_BOT_TOKEN is set (bots and the
     /// workers that deliver alerts share it).
     pub telegram: Option<crate::bots::telegram::TgBot>,
+    /// This process's worker loops, for `/readyz` and `/metrics`.
+    pub loops: Arc<crate::jobs::supervise::Loops>,
+    /// Jobs running now; shutdown waits for them.
+    pub in_flight: Arc<crate::jobs::supervise::InFlight>,
 }
 
 /// Which mode the settings ask for.
@@ -152,7 +159,17 @@ impl App {
                     .as_ref()
                     .map(|s| s.expose_secret().to_string())
                     .unwrap_or_default();
-                let conn = apalis_redis::connect(url)
+                // Few, quick reconnect attempts: while Redis is away a command
+                // fails within a second or two instead of hanging for many,
+                // so the workers notice, /readyz answers, and the supervisor
+                // decides (see jobs::supervise).
+                let manager = redis::aio::ConnectionManagerConfig::new()
+                    .set_number_of_retries(2)
+                    .set_max_delay(Duration::from_secs(1))
+                    .set_connection_timeout(Some(Duration::from_secs(1)));
+                let conn = redis::Client::open(url)
+                    .context("REDIS_URL is not a Redis URL")?
+                    .get_connection_manager_with_config(manager)
                     .await
                     .context("while connecting to Redis (check REDIS_URL)")?;
                 (
@@ -234,6 +251,8 @@ impl App {
             tuning,
             redis,
             telegram,
+            loops: Arc::default(),
+            in_flight: Arc::default(),
         }))
     }
 }

@@ -153,6 +153,9 @@ pub struct Config {
     pub outbox_redeliver_after_secs: u64,
     /// First back-off after a blocked check (doubles per failure, capped at 12 h).
     pub check_backoff_base_secs: u64,
+    /// A worker loop down this long (e.g. Redis unreachable) stops the
+    /// process with a non-zero exit code, for its supervisor to restart.
+    pub worker_give_up_secs: u64,
 }
 
 impl Config {
@@ -208,6 +211,7 @@ pub const VARIABLES: &[&str] = &[
     "DELIVERY_LEASE_SECS",
     "OUTBOX_REDELIVER_AFTER_SECS",
     "CHECK_BACKOFF_BASE_SECS",
+    "WORKER_GIVE_UP_SECS",
     "RUST_LOG",
 ];
 
@@ -323,7 +327,7 @@ impl Config {
             email: email(&v)?,
             openai: openai(&v)?,
             delivery_log_dir: v.get("DELIVERY_LOG_DIR"),
-            delivery_lease_secs: v.number("DELIVERY_LEASE_SECS", 60u64, 1, 3600)?,
+            delivery_lease_secs: v.number("DELIVERY_LEASE_SECS", 30u64, 1, 3600)?,
             outbox_redeliver_after_secs: v.number(
                 "OUTBOX_REDELIVER_AFTER_SECS",
                 180u64,
@@ -331,6 +335,7 @@ impl Config {
                 86_400,
             )?,
             check_backoff_base_secs: v.number("CHECK_BACKOFF_BASE_SECS", 300u64, 1, 86_400)?,
+            worker_give_up_secs: v.number("WORKER_GIVE_UP_SECS", 300u64, 1, 86_400)?,
         })
     }
 }

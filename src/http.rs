@@ -22,21 +22,21 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// Ready when the database (and Redis, in scaled mode) answer.
+/// Ready when the database (and Redis, in scaled mode) answer and every
+/// worker loop of this process runs; the body says which part is not.
 async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
-    let db_ok = app.db.ping().await.is_ok();
-    let redis_ok = match &app.redis {
-        None => true,
-        Some(conn) => {
-            let mut c = conn.clone();
-            redis::cmd("PING")
-                .query_async::<String>(&mut c)
-                .await
-                .is_ok()
-        }
+    let probe = std::time::Duration::from_secs(2);
+    let db_ok = matches!(tokio::time::timeout(probe, app.db.ping()).await, Ok(Ok(())));
+    let redis_ok = crate::jobs::redis_answers(&app).await.is_ok();
+    let down = app.loops.down_now();
+    let workers = if down.is_empty() {
+        "ok".to_string()
+    } else {
+        let list: Vec<String> = down.iter().map(|(n, why)| format!("{n} ({why})")).collect();
+        format!("down: {}", list.join("; "))
     };
     let body = format!(
-        "database: {}\nredis: {}\n",
+        "database: {}\nredis: {}\nworkers: {workers}\n",
         if db_ok { "ok" } else { "unreachable" },
         match (&app.redis, redis_ok) {
             (None, _) => "not used",
@@ -44,7 +44,7 @@ async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
             (Some(_), false) => "unreachable",
         }
     );
-    let status = if db_ok && redis_ok {
+    let status = if db_ok && redis_ok && down.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
@@ -54,9 +54,11 @@ async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
 
 async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     let (due, pending) = queue_depths(&app, Utc::now()).await;
-    let body = app
+    let mut body = app
         .metrics
         .render(&[("check_product", due), ("deliver", pending)]);
+    let dead = crate::jobs::sweep::dead_alerts(&app).await;
+    body.push_str(&crate::metrics::render_workers(&app.loops.snapshot(), dead));
     (
         [(
             header::CONTENT_TYPE,

@@ -3,12 +3,15 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use pricewatch::cli::{Cli, Command, bench, check, discord, roles};
+use pricewatch::cli::{Cli, Command, bench, check, discord, outbox, roles};
 use pricewatch::config::Config;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    pricewatch::telemetry::init(matches!(cli.command, Command::Check(_) | Command::Bench(_)));
+    pricewatch::telemetry::init(matches!(
+        cli.command,
+        Command::Check(_) | Command::Bench(_) | Command::Outbox(_)
+    ));
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
             }
         },
         Command::Discord(cmd) => report(runtime.block_on(discord::run(cmd, &config))),
+        Command::Outbox(cmd) => report(runtime.block_on(outbox::run(cmd, &config))),
         Command::Bench(cmd) => match runtime.block_on(bench::run(cmd)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -17,10 +17,50 @@ pub struct Metrics {
     pub alerts_created: AtomicU64,
     pub alerts_sent: AtomicU64,
     pub alerts_failed: AtomicU64,
+    /// Alerts given up (the outbox row is dead).
+    pub alerts_dead: AtomicU64,
     pub jobs_enqueued: AtomicU64,
     latency_buckets: [AtomicU64; LATENCY_BUCKETS_MS.len()],
     latency_count: AtomicU64,
     latency_sum_ms: AtomicU64,
+}
+
+/// Worker loops and dead alerts, for `GET /metrics`: `(loop, restarts,
+/// running)` per loop of this process, and the dead rows in the outbox.
+pub fn render_workers(loops: &[(&str, u64, bool)], dead_rows: Option<u64>) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# HELP pricewatch_worker_restarts_total Worker loops restarted after they ended on their own."
+    );
+    let _ = writeln!(s, "# TYPE pricewatch_worker_restarts_total counter");
+    for (name, restarts, _) in loops {
+        let _ = writeln!(
+            s,
+            "pricewatch_worker_restarts_total{{loop=\"{name}\"}} {restarts}"
+        );
+    }
+    let _ = writeln!(
+        s,
+        "# HELP pricewatch_worker_up Whether each worker loop of this process runs (1) or is down (0)."
+    );
+    let _ = writeln!(s, "# TYPE pricewatch_worker_up gauge");
+    for (name, _, up) in loops {
+        let _ = writeln!(
+            s,
+            "pricewatch_worker_up{{loop=\"{name}\"}} {}",
+            u8::from(*up)
+        );
+    }
+    if let Some(n) = dead_rows {
+        let _ = writeln!(
+            s,
+            "# HELP pricewatch_outbox_dead Alerts given up, waiting for `pricewatch outbox retry`."
+        );
+        let _ = writeln!(s, "# TYPE pricewatch_outbox_dead gauge");
+        let _ = writeln!(s, "pricewatch_outbox_dead {n}");
+    }
+    s
 }
 
 impl Metrics {
@@ -70,6 +110,11 @@ impl Metrics {
                 "pricewatch_alerts_failed_total",
                 "Delivery attempts that failed.",
                 &self.alerts_failed,
+            ),
+            (
+                "pricewatch_alerts_dead_total",
+                "Alerts given up by this process (see `pricewatch outbox list`).",
+                &self.alerts_dead,
             ),
             (
                 "pricewatch_jobs_enqueued_total",

@@ -14,6 +14,7 @@ mod m20261124_000007_create_notifications;
 mod m20261124_000008_create_queue_jobs;
 mod m20261124_000009_add_chat_settings;
 mod m20261124_000010_create_email_verifications;
+mod m20261204_000001_add_check_queued_at;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000008_create_queue_jobs::Migration),
             Box::new(m20261124_000009_add_chat_settings::Migration),
             Box::new(m20261124_000010_create_email_verifications::Migration),
+            Box::new(m20261204_000001_add_check_queued_at::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ pub mod bench_pages;
 pub mod bench_scale;
 pub mod check;
 pub mod discord;
+pub mod outbox;
 pub mod roles;
 // Issue #6: `pricewatch email test`.
 pub mod email;
@@ -45,4 +46,7 @@ pub enum Command {
     /// The Discord application.
     #[command(subcommand)]
     Discord(discord::DiscordCommand),
+    /// Alerts given up after retrying: `outbox list`, `outbox retry <ID>|--all`.
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
 }

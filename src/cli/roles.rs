@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use crate::app::{App, Options};
 use crate::config::Config;
-use crate::jobs::{self, sweep};
+use crate::jobs;
 
 /// Resolves on SIGTERM or Ctrl-C.
 pub async fn shutdown_signal() {
@@ -33,14 +33,19 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight jobs");
 }
 
-/// A shutdown future that can be awaited by several tasks.
-fn shared_shutdown() -> tokio::sync::watch::Receiver<bool> {
+/// A shutdown that several tasks can await: set on SIGTERM or Ctrl-C, or by
+/// the caller when the process cannot go on.
+fn shared_shutdown() -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::sync::watch::Receiver<bool>,
+) {
     let (tx, rx) = tokio::sync::watch::channel(false);
+    let signal = tx.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
-        let _ = tx.send(true);
+        let _ = signal.send(true);
     });
-    rx
+    (tx, rx)
 }
 
 async fn wait(mut rx: tokio::sync::watch::Receiver<bool>) {
@@ -54,7 +59,7 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
     }
     let port = config.port;
     let app = App::build(config, Options::default()).await?;
-    let stop = shared_shutdown();
+    let (stop_all, stop) = shared_shutdown();
     let addr = SocketAddr::from(([0, 0, 0, 0], port));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -84,9 +89,10 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
         routes,
         wait(stop.clone()),
     ));
-    let cron = tokio::spawn(sweep::cron_loop(app.clone(), stop.clone()));
-    let workers = jobs::run_workers(app.clone(), &worker_name("run"), wait(stop.clone())).await;
-    let _ = cron.await;
+    // The sweep runs with the workers, under the same supervisor.
+    let workers = jobs::run_loops(app.clone(), &worker_name("run"), wait(stop.clone()), true).await;
+    // A worker loop that gave up stops HTTP and the bots too: exit non-zero.
+    let _ = stop_all.send(true);
     let _ = http.await;
     if let Some(bot) = bot {
         let _ = bot.await;

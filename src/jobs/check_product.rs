@@ -98,8 +98,11 @@ pub fn cached(p: &products::Model) -> CachedSnapshot {
     }
 }
 
-/// How long a check may hold its product before another may start.
-const LEASE_SECS: i64 = 120;
+/// How long a check holds its product before another may start. Short, and
+/// renewed every [`CHECK_HEARTBEAT`] while the check runs: a killed worker's
+/// product is free again within seconds.
+pub const CHECK_LEASE: std::time::Duration = std::time::Duration::from_secs(5);
+pub const CHECK_HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Exponential back-off for the n-th consecutive failure, capped and jittered.
 pub fn backoff(app: &App, failures: i32, base: std::time::Duration) -> chrono::Duration {
@@ -111,6 +114,31 @@ pub fn backoff(app: &App, failures: i32, base: std::time::Duration) -> chrono::D
     chrono::Duration::from_std(capped.mul_f64(jitter)).unwrap_or(chrono::Duration::hours(1))
 }
 
+fn lease_len() -> chrono::Duration {
+    chrono::Duration::from_std(CHECK_LEASE).unwrap_or(chrono::Duration::seconds(5))
+}
+
+/// Keeps this check's lease on the product until the guard is dropped.
+fn renew_lease(app: &App, product_id: i64) -> super::supervise::Heartbeat {
+    let db = app.db.clone();
+    super::supervise::Heartbeat::start(CHECK_HEARTBEAT, move || {
+        let db = db.clone();
+        async move {
+            // Only while held: a finished check cleared it.
+            let q = Query::update()
+                .table(products::Entity)
+                .value(products::Column::CheckLeaseUntil, Utc::now() + lease_len())
+                .and_where(Expr::col(products::Column::Id).eq(product_id))
+                .and_where(Expr::col(products::Column::CheckLeaseUntil).is_not_null())
+                .to_owned();
+            db.execute(&q).await.with_context(|| {
+                format!("while renewing the check lease of product {product_id}")
+            })?;
+            Ok(())
+        }
+    })
+}
+
 /// Runs one check of `product_id`.
 pub async fn run(app: &App, product_id: i64) -> anyhow::Result<CheckOutcome> {
     // One check in flight per product, across every worker: take a lease,
@@ -118,10 +146,7 @@ pub async fn run(app: &App, product_id: i64) -> anyhow::Result<CheckOutcome> {
     let now = Utc::now();
     let lease = Query::update()
         .table(products::Entity)
-        .value(
-            products::Column::CheckLeaseUntil,
-            now + chrono::Duration::seconds(LEASE_SECS),
-        )
+        .value(products::Column::CheckLeaseUntil, now + lease_len())
         .and_where(Expr::col(products::Column::Id).eq(product_id))
         .and_where(Expr::col(products::Column::GoneAt).is_null())
         .cond_where(
@@ -143,11 +168,16 @@ pub async fn run(app: &App, product_id: i64) -> anyhow::Result<CheckOutcome> {
             });
         }
     };
+    let _heartbeat = renew_lease(app, product_id);
     let Some(pref) = product_ref(&row) else {
         tracing::warn!(
             product.id = row.id,
             "product row names no known storefront/ASIN"
         );
+        let mut m: products::ActiveModel = row.into();
+        m.check_lease_until = Set(None);
+        m.check_queued_at = Set(None);
+        m.update(&app.db).await?;
         return Ok(CheckOutcome::Skipped);
     };
     app.limiter.acquire(&row.marketplace).await;
@@ -194,6 +224,7 @@ async fn failed(app: &App, row: products::Model, e: &FetchError) -> anyhow::Resu
             m.failure_count = Set(failures);
             m.next_check_at = Set(next);
             m.check_lease_until = Set(None);
+            m.check_queued_at = Set(None);
             m.update(&app.db).await?;
             Ok(CheckOutcome::BackedOff(e.to_string()))
         }
@@ -229,6 +260,7 @@ async fn record(
         m.pending_confirm_minor = Set(Some(new));
         m.next_check_at = Set(now + chrono::Duration::from_std(delay).unwrap_or_default());
         m.check_lease_until = Set(None);
+        m.check_queued_at = Set(None);
         m.update(&app.db).await?;
         let key = format!("confirm:{}:{new}:{}", row.id, now.timestamp_millis());
         app.queues.push_check(row.id, &key, delay).await?;
@@ -292,6 +324,7 @@ async fn record(
     m.failure_count = Set(0);
     m.pending_confirm_minor = Set(None);
     m.check_lease_until = Set(None);
+    m.check_queued_at = Set(None);
     let updated = match txn {
         Some(txn) => {
             let updated = m.update(&txn).await?;
@@ -783,6 +816,7 @@ async fn mark_gone(app: &App, row: &products::Model, now: DateTime<Utc>) -> anyh
     let mut m: products::ActiveModel = row.clone().into();
     m.gone_at = Set(Some(now));
     m.check_lease_until = Set(None);
+    m.check_queued_at = Set(None);
     m.update(&app.db).await?;
     let list = watches::Entity::find()
         .filter(watches::Column::ProductId.eq(row.id))

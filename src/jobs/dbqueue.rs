@@ -186,9 +186,13 @@ impl DbQueue {
             tasks.spawn(async move {
                 let mut attempt_failures = 0u32;
                 while !*stop.borrow() {
-                    match me.claim(queue).await {
+                    let claimed = me.claim(queue).await;
+                    if claimed.is_ok() && attempt_failures > 0 {
+                        tracing::info!(queue, "claiming jobs works again");
+                        attempt_failures = 0;
+                    }
+                    match claimed {
                         Ok(Some((id, payload, attempt))) => {
-                            attempt_failures = 0;
                             match handler(payload).await {
                                 Ok(()) => {
                                     if let Err(e) = me.delete(id).await {
@@ -213,7 +217,12 @@ impl DbQueue {
                         Err(e) => {
                             // The database is busy or gone: back off, never spin.
                             attempt_failures += 1;
-                            tracing::warn!(queue, error = %format!("{e:#}"), "could not claim a job");
+                            // Once per outage, not once per poll.
+                            if attempt_failures == 1 {
+                                tracing::warn!(queue, error = %format!("{e:#}"), "could not claim a job; retrying quietly");
+                            } else {
+                                tracing::debug!(queue, error = %format!("{e:#}"), "could not claim a job");
+                            }
                             let wait = POLL * 2u32.saturating_pow(Ord::min(attempt_failures, 5));
                             tokio::select! {
                                 _ = tokio::time::sleep(wait) => {}

@@ -14,8 +14,14 @@ use crate::app::App;
 use crate::notify::{AlertPayload, Delivery, SendError};
 use crate::store::entities::{destinations, notifications, products};
 
-/// Attempts before a row is given up as dead.
-const MAX_ATTEMPTS: i32 = 8;
+/// Attempts before a transient failure (a 5xx, a timeout, a reset
+/// connection) gives the alert up. With the back-off below (5 s doubling to
+/// 10 min, ±20 %) that is about two hours of retrying, never under 1.5 h.
+/// A dead row stays visible: `pricewatch outbox list` shows it, `retry`
+/// sends it again with fresh attempts.
+pub const MAX_ATTEMPTS: i32 = 18;
+/// Longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliverOutcome {
@@ -52,6 +58,9 @@ pub async fn run(app: &App, id: i64) -> anyhow::Result<DeliverOutcome> {
     if app.db.execute(&claim).await?.rows_affected() != 1 {
         return Ok(DeliverOutcome::NotMine);
     }
+    // The lease is short and renewed while this delivery runs, so a killed
+    // worker's row goes to another within seconds.
+    let heartbeat = renew_lease(app, id);
     let Some(row) = notifications::Entity::find_by_id(id).one(&app.db).await? else {
         return Ok(DeliverOutcome::NotMine);
     };
@@ -84,23 +93,18 @@ pub async fn run(app: &App, id: i64) -> anyhow::Result<DeliverOutcome> {
         kind: row.kind.clone(),
         payload,
     };
-    match notifier.send(&delivery).await {
-        Ok(()) => {
-            let done = Query::update()
-                .table(notifications::Entity)
-                .value(notifications::Column::Status, "delivered")
-                .value(notifications::Column::DeliveredAt, Utc::now())
-                .value(
-                    notifications::Column::LeaseUntil,
-                    Option::<chrono::DateTime<Utc>>::None,
-                )
-                .value(notifications::Column::LastError, Option::<String>::None)
-                .and_where(Expr::col(notifications::Column::Id).eq(id))
-                .to_owned();
-            app.db.execute(&done).await?;
-            app.metrics.alerts_sent.fetch_add(1, Relaxed);
-            Ok(DeliverOutcome::Delivered)
-        }
+    let sent = notifier.send(&delivery).await;
+    // Record the send at once, in this task: a crash between the send and
+    // this line is the only way an alert can go out twice.
+    if sent.is_ok() {
+        mark_delivered(app, id).await?;
+        drop(heartbeat);
+        app.metrics.alerts_sent.fetch_add(1, Relaxed);
+        return Ok(DeliverOutcome::Delivered);
+    }
+    drop(heartbeat);
+    match sent {
+        Ok(()) => Ok(DeliverOutcome::Delivered),
         Err(SendError::Transient {
             reason,
             retry_after,
@@ -136,7 +140,7 @@ async fn release(
     let exp = u32::try_from(attempts.clamp(1, 10) - 1).unwrap_or(0);
     let wait = retry_after.unwrap_or_else(|| {
         let base = Duration::from_secs(5).saturating_mul(2u32.saturating_pow(exp));
-        base.min(Duration::from_secs(3600))
+        base.min(MAX_BACKOFF)
             .mul_f64(0.8 + rand::random::<f64>() * 0.4)
     });
     let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
@@ -180,7 +184,68 @@ async fn finish(
         .and_where(Expr::col(notifications::Column::Id).eq(id))
         .to_owned();
     app.db.execute(&q).await?;
-    Ok(DeliverOutcome::Dead(error.unwrap_or_default().to_string()))
+    let reason = error.unwrap_or_default();
+    app.metrics.alerts_dead.fetch_add(1, Relaxed);
+    tracing::warn!(
+        notification.id = id,
+        reason,
+        "alert given up; `pricewatch outbox retry {id}` sends it again"
+    );
+    Ok(DeliverOutcome::Dead(reason.to_string()))
+}
+
+/// Marks the row delivered; a database hiccup here is retried at once for
+/// a moment (the lease still covers it), so the row is not sent again.
+async fn mark_delivered(app: &App, id: i64) -> anyhow::Result<()> {
+    let done = Query::update()
+        .table(notifications::Entity)
+        .value(notifications::Column::Status, "delivered")
+        .value(notifications::Column::DeliveredAt, Utc::now())
+        .value(
+            notifications::Column::LeaseUntil,
+            Option::<chrono::DateTime<Utc>>::None,
+        )
+        .value(notifications::Column::LastError, Option::<String>::None)
+        .and_where(Expr::col(notifications::Column::Id).eq(id))
+        .to_owned();
+    let mut wait = Duration::from_millis(100);
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match app.db.execute(&done).await {
+            Ok(_) => return Ok(()),
+            Err(e) if tries < 5 => {
+                tracing::warn!(notification.id = id, error = %e, "could not record a sent alert; trying again");
+                tokio::time::sleep(wait).await;
+                wait = wait.saturating_mul(2);
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e)
+                    .context(format!("while recording delivery of alert {id}")));
+            }
+        }
+    }
+}
+
+/// Keeps this delivery's lease until the guard is dropped.
+fn renew_lease(app: &App, id: i64) -> super::supervise::Heartbeat {
+    let db = app.db.clone();
+    let lease = app.tuning.delivery_lease;
+    let every = (lease / 3).max(Duration::from_millis(200));
+    super::supervise::Heartbeat::start(every, move || {
+        let db = db.clone();
+        async move {
+            let until = Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default();
+            let q = Query::update()
+                .table(notifications::Entity)
+                .value(notifications::Column::LeaseUntil, until)
+                .and_where(Expr::col(notifications::Column::Id).eq(id))
+                .and_where(Expr::col(notifications::Column::Status).eq("sending"))
+                .to_owned();
+            db.execute(&q).await?;
+            Ok(())
+        }
+    })
 }
 
 /// The platform refuses this destination: pause it (and so every watch that
@@ -218,4 +283,61 @@ pub async fn pause_destination(app: &App, destination_id: i64, reason: &str) -> 
 
 fn truncate(s: &str) -> String {
     s.chars().take(500).collect()
+}
+
+/// One alert given up, as `pricewatch outbox list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadAlert {
+    pub id: i64,
+    pub channel: String,
+    pub kind: String,
+    pub attempts: i32,
+    pub created_at: chrono::DateTime<Utc>,
+    pub last_error: Option<String>,
+}
+
+/// Dead outbox rows, oldest first.
+pub async fn dead(app_db: &sea_orm::DatabaseConnection) -> anyhow::Result<Vec<DeadAlert>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let rows = notifications::Entity::find()
+        .filter(notifications::Column::Status.eq("dead"))
+        .order_by_asc(notifications::Column::Id)
+        .all(app_db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|n| DeadAlert {
+            id: n.id,
+            channel: n.channel,
+            kind: n.kind,
+            attempts: n.attempts,
+            created_at: n.created_at,
+            last_error: n.last_error,
+        })
+        .collect())
+}
+
+/// Gives dead rows (one, or all with `None`) fresh attempts and enqueues
+/// their delivery. Returns the ids re-queued.
+pub async fn retry_dead(app: &App, id: Option<i64>) -> anyhow::Result<Vec<i64>> {
+    let mut q = Query::update()
+        .table(notifications::Entity)
+        .value(notifications::Column::Status, "pending")
+        .value(notifications::Column::Attempts, 0)
+        .value(notifications::Column::NextAttemptAt, Utc::now())
+        .and_where(Expr::col(notifications::Column::Status).eq("dead"))
+        .returning(Query::returning().column(notifications::Column::Id))
+        .to_owned();
+    if let Some(id) = id {
+        q.and_where(Expr::col(notifications::Column::Id).eq(id));
+    }
+    let ids: Vec<i64> = app
+        .db
+        .query_all(&q)
+        .await?
+        .iter()
+        .filter_map(|r| r.try_get::<i64>("", "id").ok())
+        .collect();
+    app.queues.push_deliveries(&ids, Duration::ZERO).await?;
+    Ok(ids)
 }

@@ -7,6 +7,7 @@ pub mod check_product;
 pub mod dbqueue;
 pub mod deliver;
 pub mod feeds;
+pub mod supervise;
 pub mod sweep;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use std::time::Duration;
 use apalis::prelude::*;
 use apalis_redis::RedisStorage;
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 
 use crate::app::App;
 
@@ -61,6 +63,10 @@ impl Queues {
                 .queue(format!("{prefix}{q}"))
                 .idempotency_ttl(Some(Duration::from_secs(3600)))
                 .batch_size(32)
+                // A worker that vanished (killed, or cut off from Redis) has
+                // its fetched jobs handed to others after 3 missed beats.
+                .heartbeat_interval(Duration::from_secs(5))
+                .missed_heartbeats(3)
         };
         Queues::Redis {
             check: Box::new(RedisStorage::new(conn.clone()).with_config(cfg(CHECK_QUEUE))),
@@ -224,19 +230,6 @@ end
 return #ids
 "#;
 
-/// Every worker process promotes due scheduled jobs four times a second.
-async fn promote_loop(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        if let Err(e) = app.queues.promote_due().await {
-            tracing::warn!(error = %format!("{e:#}"), "could not promote scheduled jobs");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(POLL_EVERY) => {}
-            _ = stop.changed() => return,
-        }
-    }
-}
-
 /// Only delayed jobs go to apalis-redis' scheduled set: it promotes all due
 /// scheduled jobs with one Lua `unpack`, which fails past about 8,000.
 fn delayed<T>(t: TaskBuilder<T>, delay: Duration) -> TaskBuilder<T> {
@@ -247,24 +240,122 @@ fn delayed<T>(t: TaskBuilder<T>, delay: Duration) -> TaskBuilder<T> {
     }
 }
 
+/// Every worker process promotes due scheduled jobs four times a second.
+/// While Redis is away each round fails; the outage is logged once.
+async fn promote_loop(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let mut outage = supervise::Outage::new("promote");
+    loop {
+        match app.queues.promote_due().await {
+            Ok(_) => outage.ok(&app.loops),
+            Err(e) => {
+                outage.failed(&app.loops, &e);
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(POLL_EVERY) => {}
+            _ = stop.wait_for(|v| *v) => return,
+        }
+    }
+}
+
 async fn check_job(job: CheckProduct, app: Data<Arc<App>>) -> Result<(), BoxDynError> {
-    check_product::run(&app, job.product_id)
+    let app: Arc<App> = (*app).clone();
+    let id = job.product_id;
+    let work = {
+        let app = app.clone();
+        async move { check_product::run(&app, id).await.map(|_| ()) }
+    };
+    supervise::detached(&app.in_flight, work)
         .await
-        .map(|_| ())
         .map_err(|e| {
-            tracing::warn!(product.id = job.product_id, error = %format!("{e:#}"), "check failed");
+            tracing::warn!(product.id = id, error = %format!("{e:#}"), "check failed");
             e.into()
         })
 }
 
 async fn deliver_job(job: Deliver, app: Data<Arc<App>>) -> Result<(), BoxDynError> {
-    deliver::run(&app, job.notification_id)
+    let app: Arc<App> = (*app).clone();
+    let id = job.notification_id;
+    let work = {
+        let app = app.clone();
+        async move { deliver::run(&app, id).await.map(|_| ()) }
+    };
+    supervise::detached(&app.in_flight, work)
         .await
-        .map(|_| ())
         .map_err(|e| {
-            tracing::warn!(notification.id = job.notification_id, error = %format!("{e:#}"), "delivery failed");
+            tracing::warn!(notification.id = id, error = %format!("{e:#}"), "delivery failed");
             e.into()
         })
+}
+
+/// Runs `start`'s loop under the supervisor, in `set`.
+fn spawn_supervised<F, Fut>(
+    set: &mut tokio::task::JoinSet<anyhow::Result<()>>,
+    app: &App,
+    name: &'static str,
+    stop: &watch::Receiver<bool>,
+    start: F,
+) where
+    F: FnMut(u32) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    set.spawn(supervise::supervise(
+        app.loops.clone(),
+        name,
+        app.tuning.worker_give_up,
+        stop.clone(),
+        start,
+    ));
+}
+
+/// Redis answers a PING within two seconds (always true without Redis).
+pub async fn redis_answers(app: &App) -> anyhow::Result<()> {
+    let Some(conn) = &app.redis else {
+        return Ok(());
+    };
+    let mut c = conn.clone();
+    let cmd = redis::cmd("PING");
+    match tokio::time::timeout(Duration::from_secs(2), cmd.query_async::<String>(&mut c)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(anyhow::anyhow!("Redis does not answer: {e}")),
+        Err(_) => Err(anyhow::anyhow!("Redis does not answer (timed out)")),
+    }
+}
+
+/// How long shutdown waits for jobs in flight before the process stops anyway.
+const SHUTDOWN_LIMIT: Duration = Duration::from_secs(30);
+
+/// Runs one apalis worker until it fails (Redis went away: the supervisor
+/// builds a new one) or `stop` turns true (then it finishes what it holds).
+async fn run_apalis<Fut>(
+    ctx: WorkerContext,
+    run: Fut,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()>
+where
+    Fut: std::future::Future<Output = Result<(), WorkerError>>,
+{
+    tokio::pin!(run);
+    tokio::select! {
+        r = &mut run => {
+            return r.map_err(|e| anyhow::anyhow!("queue worker {} stopped: {e}", ctx.name()));
+        }
+        _ = stop.wait_for(|v| *v) => {}
+    }
+    if ctx.stop().is_err() {
+        // Not started yet: nothing is in flight.
+        return Ok(());
+    }
+    match tokio::time::timeout(SHUTDOWN_LIMIT, run).await {
+        Ok(r) => r.map_err(|e| anyhow::anyhow!("queue worker {} stopped: {e}", ctx.name())),
+        Err(_) => {
+            tracing::warn!(
+                worker = ctx.name(),
+                "jobs still running after 30 s; stopping anyway"
+            );
+            Ok(())
+        }
+    }
 }
 
 /// Runs this process's workers until `shutdown` resolves: price checks,
@@ -274,11 +365,49 @@ pub async fn run_workers(
     name: &str,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    run_loops(app, name, shutdown, false).await
+}
+
+/// Runs every loop of this process under a supervisor (see `supervise`):
+/// the queue workers, the outbox sweeper, the promoter (Redis) and, with
+/// `sweep`, the price sweep on `PRICE_CHECK_CRON`. Returns when `shutdown`
+/// resolves, after jobs in flight finished (up to 30 s); or with an error
+/// when a loop stayed down past `WORKER_GIVE_UP_SECS`, so the process exits
+/// non-zero and its supervisor restarts it.
+pub async fn run_loops(
+    app: Arc<App>,
+    name: &str,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    sweep: bool,
+) -> anyhow::Result<()> {
     let checks = app.config.price_queue_concurrency;
     let deliveries = app.config.email_queue_concurrency.max(4);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let outbox = tokio::spawn(sweep::outbox_loop(app.clone(), stop_rx.clone()));
-    let result = match &app.queues {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut set: tokio::task::JoinSet<anyhow::Result<()>> = tokio::task::JoinSet::new();
+
+    spawn_supervised(&mut set, &app, "outbox", &stop_rx, {
+        let (app, stop) = (app.clone(), stop_rx.clone());
+        move |_| {
+            let (app, stop) = (app.clone(), stop.clone());
+            async move {
+                sweep::outbox_loop(app, stop).await;
+                Ok(())
+            }
+        }
+    });
+    if sweep {
+        spawn_supervised(&mut set, &app, "sweep", &stop_rx, {
+            let (app, stop) = (app.clone(), stop_rx.clone());
+            move |_| {
+                let (app, stop) = (app.clone(), stop.clone());
+                async move {
+                    sweep::cron_loop(app, stop).await;
+                    Ok(())
+                }
+            }
+        });
+    }
+    match &app.queues {
         Queues::Db(q) => {
             let check = {
                 let app = app.clone();
@@ -286,7 +415,11 @@ pub async fn run_workers(
                     let app = app.clone();
                     async move {
                         let job: CheckProduct = serde_json::from_str(&payload)?;
-                        check_product::run(&app, job.product_id).await.map(|_| ())
+                        let work = {
+                            let app = app.clone();
+                            async move { check_product::run(&app, job.product_id).await.map(|_| ()) }
+                        };
+                        supervise::detached(&app.in_flight, work).await
                     }
                 }
             };
@@ -296,68 +429,144 @@ pub async fn run_workers(
                     let app = app.clone();
                     async move {
                         let job: Deliver = serde_json::from_str(&payload)?;
-                        deliver::run(&app, job.notification_id).await.map(|_| ())
+                        let work = {
+                            let app = app.clone();
+                            async move { deliver::run(&app, job.notification_id).await.map(|_| ()) }
+                        };
+                        supervise::detached(&app.in_flight, work).await
                     }
                 }
             };
-            let checks_done = tokio::spawn({
+            spawn_supervised(&mut set, &app, "check", &stop_rx, {
                 let (q, stop) = (q.clone(), stop_rx.clone());
-                async move { q.work(CHECK_QUEUE, checks, check, stop).await }
+                move |_| {
+                    let (q, stop, check) = (q.clone(), stop.clone(), check.clone());
+                    async move {
+                        q.work(CHECK_QUEUE, checks, check, stop).await;
+                        Ok(())
+                    }
+                }
             });
-            let deliveries_done = tokio::spawn({
+            spawn_supervised(&mut set, &app, "deliver", &stop_rx, {
                 let (q, stop) = (q.clone(), stop_rx.clone());
-                async move { q.work(DELIVER_QUEUE, deliveries, deliver, stop).await }
+                move |_| {
+                    let (q, stop, deliver) = (q.clone(), stop.clone(), deliver.clone());
+                    async move {
+                        q.work(DELIVER_QUEUE, deliveries, deliver, stop).await;
+                        Ok(())
+                    }
+                }
             });
-            tracing::info!(worker = name, "workers started");
-            shutdown.await;
-            let _ = stop_tx.send(true);
-            let _ = checks_done.await;
-            let _ = deliveries_done.await;
-            Ok(())
         }
         Queues::Redis { check, deliver } => {
+            // Redis may have lost queued work while no process ran: the
+            // database says what is still to do.
+            if let Err(e) = sweep::recover(&app).await {
+                tracing::warn!(error = %format!("{e:#}"), "could not re-enqueue unfinished work at start");
+            }
             // Drain what fell due while no worker ran, before apalis polls.
-            app.queues.promote_due().await?;
-            let promoter = tokio::spawn(promote_loop(app.clone(), stop_rx.clone()));
-            let monitor = Monitor::new()
-                .register({
-                    let (app, check, name) =
-                        (app.clone(), check.as_ref().clone(), format!("{name}-check"));
-                    move |_| {
-                        WorkerBuilder::new(name.clone())
-                            .backend(check.clone().poll_with_interval(POLL_EVERY))
+            if let Err(e) = app.queues.promote_due().await {
+                tracing::warn!(error = %format!("{e:#}"), "could not promote scheduled jobs at start");
+            }
+            spawn_supervised(&mut set, &app, "promote", &stop_rx, {
+                let (app, stop) = (app.clone(), stop_rx.clone());
+                move |_| {
+                    let (app, stop) = (app.clone(), stop.clone());
+                    async move {
+                        promote_loop(app, stop).await;
+                        Ok(())
+                    }
+                }
+            });
+            let name = name.to_string();
+            spawn_supervised(&mut set, &app, "check", &stop_rx, {
+                let (app, check, stop, name) = (
+                    app.clone(),
+                    check.as_ref().clone(),
+                    stop_rx.clone(),
+                    name.clone(),
+                );
+                move |restarts| {
+                    let (app, check, stop) = (app.clone(), check.clone(), stop.clone());
+                    let ctx = WorkerContext::new(&format!("{name}-check-{restarts}"));
+                    async move {
+                        if restarts > 0 {
+                            // Only once Redis answers: a worker started
+                            // without it would hang rather than fail.
+                            redis_answers(&app).await?;
+                            // Redis came back, perhaps empty: re-enqueue from
+                            // the database before taking work again.
+                            sweep::recover_checks(&app, chrono::Utc::now()).await?;
+                        }
+                        let worker = WorkerBuilder::new(ctx.clone())
+                            .backend(check.poll_with_interval(POLL_EVERY))
                             .data(app.clone())
                             .concurrency(checks)
-                            .build(check_job)
+                            .build(check_job);
+                        run_apalis(ctx, worker.run(), stop).await
                     }
-                })
-                .register({
-                    let (app, deliver, name) = (
-                        app.clone(),
-                        deliver.as_ref().clone(),
-                        format!("{name}-deliver"),
-                    );
-                    move |_| {
-                        WorkerBuilder::new(name.clone())
-                            .backend(deliver.clone().poll_with_interval(POLL_EVERY))
+                }
+            });
+            spawn_supervised(&mut set, &app, "deliver", &stop_rx, {
+                let (app, deliver, stop, name) = (
+                    app.clone(),
+                    deliver.as_ref().clone(),
+                    stop_rx.clone(),
+                    name.clone(),
+                );
+                move |restarts| {
+                    let (app, deliver, stop) = (app.clone(), deliver.clone(), stop.clone());
+                    let ctx = WorkerContext::new(&format!("{name}-deliver-{restarts}"));
+                    async move {
+                        if restarts > 0 {
+                            redis_answers(&app).await?;
+                            sweep::redeliver_all(&app, chrono::Utc::now()).await?;
+                        }
+                        let worker = WorkerBuilder::new(ctx.clone())
+                            .backend(deliver.poll_with_interval(POLL_EVERY))
                             .data(app.clone())
                             .concurrency(deliveries)
-                            .build(deliver_job)
+                            .build(deliver_job);
+                        run_apalis(ctx, worker.run(), stop).await
                     }
-                });
-            let result = monitor
-                .shutdown_timeout(Duration::from_secs(30))
-                .run_with_signal(async move {
-                    shutdown.await;
-                    Ok(())
-                })
-                .await;
-            let _ = stop_tx.send(true);
-            let _ = promoter.await;
-            result.map_err(|e| anyhow::anyhow!("workers stopped with an error: {e}"))
+                }
+            });
+        }
+    }
+    tracing::info!(worker = name, "workers started");
+
+    // Until shutdown, or until a loop gives up.
+    let mut failure: Option<anyhow::Error> = None;
+    tokio::select! {
+        _ = shutdown => {}
+        Some(r) = set.join_next() => {
+            failure = Some(match r {
+                Ok(Err(e)) => e,
+                Ok(Ok(())) => anyhow::anyhow!("a worker loop ended"),
+                Err(e) => anyhow::anyhow!("a worker loop's supervisor failed: {e}"),
+            });
+        }
+    }
+    let _ = stop_tx.send(true);
+    let drain = async {
+        while let Some(r) = set.join_next().await {
+            if let Ok(Err(e)) = r {
+                tracing::warn!(error = %format!("{e:#}"), "worker loop failed while stopping");
+            }
         }
     };
-    let _ = stop_tx.send(true);
-    let _ = outbox.await;
-    result
+    if tokio::time::timeout(SHUTDOWN_LIMIT + Duration::from_secs(2), drain)
+        .await
+        .is_err()
+    {
+        tracing::warn!("worker loops did not stop in time");
+    }
+    let left = app.in_flight.drained(Duration::from_secs(5)).await;
+    if left > 0 {
+        tracing::warn!(jobs = left, "stopping with jobs still running");
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }

@@ -96,6 +96,8 @@ struct Inner {
 #[derive(Debug, Clone)]
 pub enum Failure {
     TooManyRequests(u64),
+    /// HTTP 500, as Telegram answers when it has a bad moment.
+    ServerError,
     Blocked,
     /// The group became a supergroup with this id.
     Migrated(i64),
@@ -106,6 +108,9 @@ pub struct FakeTelegram {
     inner: Arc<Mutex<Inner>>,
     wake: Arc<tokio::sync::Notify>,
     pub addr: SocketAddr,
+    /// Sends are recorded at once and answered after this long (see `slow_sends`).
+    send_delay: Arc<Mutex<Duration>>,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl FakeTelegram {
@@ -119,9 +124,15 @@ impl FakeTelegram {
             })),
             wake: Arc::new(tokio::sync::Notify::new()),
             addr: listener.local_addr().unwrap(),
+            send_delay: Arc::default(),
+            in_flight: Arc::default(),
         };
         let app = Router::new()
             .route("/{bot}/{method}", post(method))
+            .layer(axum::middleware::from_fn_with_state(
+                fake.clone(),
+                delay_sends,
+            ))
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         fake
@@ -161,6 +172,18 @@ impl FakeTelegram {
                 matches!(c.method.as_str(), "sendmessage" | "sendphoto") && c.chat_id() == chat
             })
             .collect()
+    }
+
+    /// From now on every sendMessage/sendPhoto is recorded (delivered) at
+    /// once but answered only after `d`, like a slow network: a client
+    /// stopped in between has sent a message it has not heard back about.
+    pub fn slow_sends(&self, d: Duration) {
+        *self.send_delay.lock().unwrap() = d;
+    }
+
+    /// Sends received and not answered yet.
+    pub fn sends_in_flight(&self) -> usize {
+        self.in_flight.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn fail_next(&self, f: Failure) {
@@ -213,6 +236,31 @@ impl FakeTelegram {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// Holds back the answer to a send by the configured delay.
+async fn delay_sends(
+    State(fake): State<FakeTelegram>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    struct Counted(Arc<std::sync::atomic::AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let path = req.uri().path().to_ascii_lowercase();
+    let delay = *fake.send_delay.lock().unwrap();
+    if delay.is_zero() || !(path.ends_with("/sendmessage") || path.ends_with("/sendphoto")) {
+        return next.run(req).await;
+    }
+    fake.in_flight
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let _counted = Counted(fake.in_flight.clone());
+    let resp = next.run(req).await;
+    tokio::time::sleep(delay).await;
+    resp
 }
 
 fn ok(result: Value) -> Response {
@@ -282,6 +330,12 @@ async fn method(
                 axum::Json(json!({"ok": false, "error_code": 400,
                     "description": "Bad Request: group chat was upgraded to a supergroup chat",
                     "parameters": {"migrate_to_chat_id": to}})),
+            )
+                .into_response(),
+            Failure::ServerError => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(json!({"ok": false, "error_code": 500,
+                    "description": "Internal Server Error"})),
             )
                 .into_response(),
             Failure::Blocked => (

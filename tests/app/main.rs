@@ -12,6 +12,7 @@ mod fake_discord;
 mod fake_openai;
 mod fake_smtp;
 mod fake_telegram;
+mod faults;
 mod fetch;
 mod migrate;
 mod multipart;

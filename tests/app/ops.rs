@@ -33,7 +33,7 @@ async fn health_readiness_and_metrics_report_what_happened() {
     assert_eq!(get(&format!("{base}/healthz")).await, (200, "ok".into()));
     assert_eq!(
         get(&format!("{base}/readyz")).await,
-        (200, "database: ok\nredis: ok\n".into())
+        (200, "database: ok\nredis: ok\nworkers: ok\n".into())
     );
     t.fake.answer("B01LZ79682", Answer::Html(page));
     let who = Identity {
@@ -112,7 +112,8 @@ async fn run_serves_http_on_port_and_stops_on_sigterm() {
             match reqwest::get(&url).await {
                 Ok(r) => {
                     r.status() == 200
-                        && r.text().await.unwrap_or_default() == "database: ok\nredis: not used\n"
+                        && r.text().await.unwrap_or_default()
+                            == "database: ok\nredis: not used\nworkers: ok\n"
                 }
                 Err(_) => false,
             }

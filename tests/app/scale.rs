@@ -13,13 +13,13 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 use crate::fake_amazon::{Answer, de_page_at};
 use crate::support::{Mode, TestApp, delivered_keys, eventually, spawn_app_without_workers};
 
-fn asin(i: usize) -> String {
+pub(crate) fn asin(i: usize) -> String {
     format!("B0TEST{i:04}")
 }
 
 /// `products` products at 12,99 and `watchers` any-drop watches spread over
 /// them, one user and one Telegram chat each, as if tracked an hour ago.
-async fn seed(t: &TestApp, products: usize, watchers: usize) {
+pub(crate) async fn seed(t: &TestApp, products: usize, watchers: usize) {
     let now = Utc::now();
     let earlier = now - chrono::Duration::hours(1);
     let rows: Vec<products::ActiveModel> = (0..products)
@@ -120,7 +120,7 @@ async fn seed(t: &TestApp, products: usize, watchers: usize) {
 }
 
 /// Every product shows `price_minor` from now on.
-fn set_price(t: &TestApp, products: usize, price_minor: i64) {
+pub(crate) fn set_price(t: &TestApp, products: usize, price_minor: i64) {
     let page = Arc::new(de_page_at(price_minor).unwrap());
     for i in 0..products {
         t.fake.answer(&asin(i), Answer::Shared(page.clone()));
@@ -128,7 +128,7 @@ fn set_price(t: &TestApp, products: usize, price_minor: i64) {
 }
 
 /// The sweep of a later period, with every product due.
-async fn sweep_round(t: &TestApp, round: i64) -> usize {
+pub(crate) async fn sweep_round(t: &TestApp, round: i64) -> usize {
     let later = Utc::now() + chrono::Duration::hours(2 * round);
     let due = Query::update()
         .table(products::Entity)
@@ -142,7 +142,7 @@ async fn sweep_round(t: &TestApp, round: i64) -> usize {
     sweep_once(&t.app, later).await.unwrap()
 }
 
-fn repeats(dir: &std::path::Path) -> usize {
+pub(crate) fn repeats(dir: &std::path::Path) -> usize {
     std::fs::read_to_string(dir.join("repeats.log")).map_or(0, |s| s.lines().count())
 }
 

@@ -103,6 +103,15 @@ pub fn classify(e: &RequestError) -> SendError {
             reason,
             retry_after: Some(std::time::Duration::from_secs(1)),
         },
+        // Telegram's 5xx answers ("Internal Server Error", "Bad Gateway", …)
+        // reach us as errors teloxide does not know; only a 4xx is about the
+        // message or the chat. Anything else is retried with back-off.
+        RequestError::Api(teloxide::ApiError::Unknown(text)) if !is_client_error(text) => {
+            SendError::Transient {
+                reason,
+                retry_after: None,
+            }
+        }
         RequestError::Api(api) => {
             let text = api.to_string();
             if text.starts_with("Forbidden")
@@ -123,6 +132,19 @@ pub fn classify(e: &RequestError) -> SendError {
             }
         }
     }
+}
+
+/// A Bot API description of a 4xx answer: the request or the chat is at fault.
+fn is_client_error(description: &str) -> bool {
+    [
+        "Bad Request",
+        "Unauthorized",
+        "Forbidden",
+        "Not Found",
+        "Conflict",
+    ]
+    .iter()
+    .any(|p| description.starts_with(p))
 }
 
 #[async_trait::async_trait]
@@ -186,5 +208,29 @@ impl Notifier for TelegramNotifier {
                 Err(classify(&e))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_5xx_from_telegram_is_transient_and_a_bad_request_is_not() {
+        let api = |text: &str| RequestError::Api(teloxide::ApiError::Unknown(text.into()));
+        for text in ["Internal Server Error", "Bad Gateway", "Gateway Timeout"] {
+            assert!(
+                matches!(classify(&api(text)), SendError::Transient { .. }),
+                "{text}"
+            );
+        }
+        assert!(matches!(
+            classify(&api("Bad Request: wrong file identifier")),
+            SendError::Permanent { .. }
+        ));
+        assert!(matches!(
+            classify(&RequestError::Api(teloxide::ApiError::BotBlocked)),
+            SendError::DestinationGone { .. }
+        ));
     }
 }

@@ -23,6 +23,8 @@ pub struct Model {
     pub gone_at: Option<DateTimeUtc>,
     pub pending_confirm_minor: Option<i64>,
     pub check_lease_until: Option<DateTimeUtc>,
+    /// A check job was enqueued at this time and has not finished yet.
+    pub check_queued_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
 }
 
