@@ -343,14 +343,38 @@ fn database_url(v: &Vars) -> Result<DatabaseUrl, ConfigError> {
     };
     if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
         Ok(DatabaseUrl::Postgres(raw))
-    } else if raw.starts_with("sqlite:") {
-        Ok(DatabaseUrl::Sqlite(raw))
+    } else if let Some(url) = sqlite_url(&raw) {
+        Ok(DatabaseUrl::Sqlite(url))
     } else {
         Err(bad(
             "DATABASE_URL",
-            "must start with postgres:// or sqlite: (leave it unset for the built-in SQLite file).",
+            "must start with postgres:// or sqlite:, or be a file path (leave it unset for the built-in SQLite file).",
         ))
     }
+}
+
+/// Every way people write an SQLite location (`sqlite:/tmp/x.db`,
+/// `sqlite:///tmp/x.db`, `sqlite://data/x.db`, `sqlite:x.db`, a plain path)
+/// as one `sqlite://PATH?mode=rwc` URL, so that the file is created.
+fn sqlite_url(raw: &str) -> Option<String> {
+    if raw.starts_with("sqlite::memory:") {
+        return Some(raw.to_string());
+    }
+    let rest = match raw.strip_prefix("sqlite:") {
+        Some(r) => r.strip_prefix("//").unwrap_or(r),
+        // Anything else with a scheme (mysql://, http://) is not a path.
+        None if raw.contains("://") => return None,
+        None => raw,
+    };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() {
+        return None;
+    }
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    if !params.iter().any(|p| p.starts_with("mode=")) {
+        params.push("mode=rwc");
+    }
+    Some(format!("sqlite://{path}?{}", params.join("&")))
 }
 
 fn redis_key_prefix(v: &Vars) -> Result<String, ConfigError> {
@@ -810,6 +834,27 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.email.unwrap().port, 465);
+    }
+
+    #[test]
+    fn every_sqlite_form_becomes_a_file_that_is_created() {
+        for (given, want) in [
+            ("sqlite:/tmp/x.db", "sqlite:///tmp/x.db?mode=rwc"),
+            ("sqlite:///tmp/x.db", "sqlite:///tmp/x.db?mode=rwc"),
+            ("sqlite://data/x.db", "sqlite://data/x.db?mode=rwc"),
+            ("sqlite:x.db", "sqlite://x.db?mode=rwc"),
+            (
+                "/var/lib/pricewatch/x.db",
+                "sqlite:///var/lib/pricewatch/x.db?mode=rwc",
+            ),
+            ("./data/x.db", "sqlite://./data/x.db?mode=rwc"),
+            ("sqlite://x.db?mode=ro", "sqlite://x.db?mode=ro"),
+            ("sqlite::memory:", "sqlite::memory:"),
+        ] {
+            let c = cfg(&[("DATABASE_URL", given)]).unwrap();
+            assert_eq!(c.database_url, DatabaseUrl::Sqlite(want.into()), "{given}");
+        }
+        assert!(cfg(&[("DATABASE_URL", "mysql://x/y")]).is_err());
     }
 
     #[test]

@@ -59,8 +59,8 @@ fn main() -> ExitCode {
 fn report(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Printed once, without the log's decoration, whatever RUST_LOG says.
         Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "stopped");
             eprintln!("pricewatch stopped: {e:#}");
             ExitCode::FAILURE
         }

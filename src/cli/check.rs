@@ -149,8 +149,10 @@ async fn from_file(file: &std::path::Path, url: Option<&str>) -> Result<Outcome,
         marketplace: product.map(|p| p.marketplace),
         asin: product.map(|p| p.asin),
     };
+    let page = extract::extract(&html, &hint);
+    saved_page_fits(file, &html, &page, product)?;
     // A saved page is judged exactly as a fetched one.
-    let result = fetch::classify(extract::extract(&html, &hint), html.len());
+    let result = fetch::classify(page, html.len());
     let market = match &result {
         Ok(_) => None,
         Err(_) => product
@@ -158,6 +160,40 @@ async fn from_file(file: &std::path::Path, url: Option<&str>) -> Result<Outcome,
             .or_else(|| extract::page_marketplace(&html)),
     };
     Ok(outcome(result, market, product))
+}
+
+/// A file that is no Amazon page at all, or the page of another product than
+/// the link names, is bad input: say so rather than guess.
+fn saved_page_fits(
+    file: &std::path::Path,
+    html: &str,
+    page: &extract::Page,
+    link: Option<ProductRef>,
+) -> Result<(), String> {
+    let head = html.get(..html.len().min(4096)).unwrap_or(html);
+    let is_html = head.to_ascii_lowercase().contains("<html");
+    let unknown = matches!(page, extract::Page::Error(extract::ErrorPage::Unrecognised))
+        && extract::page_marketplace(html).is_none();
+    if !is_html || unknown {
+        return Err(format!("{} is not an Amazon product page.", file.display()));
+    }
+    match page {
+        extract::Page::Product(_) => {
+            let Some(link) = link else { return Ok(()) };
+            // What the page itself names, without the link's hint.
+            let own = extract::extract(html, &ExtractHint::default());
+            match own {
+                extract::Page::Product(p) if p.asin != link.asin => Err(format!(
+                    "{} shows product {}, but the link names {}: they are different products.",
+                    file.display(),
+                    p.asin,
+                    link.asin
+                )),
+                _ => Ok(()),
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 async fn live(input: &str, config: &Config) -> Result<Outcome, String> {

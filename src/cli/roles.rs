@@ -33,33 +33,59 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight jobs");
 }
 
-/// A shutdown future that can be awaited by several tasks.
-fn shared_shutdown() -> tokio::sync::watch::Receiver<bool> {
+/// A shutdown flag that several tasks can wait on: set by SIGTERM / Ctrl-C,
+/// or by the caller through the returned sender.
+fn shared_shutdown() -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::sync::watch::Receiver<bool>,
+) {
     let (tx, rx) = tokio::sync::watch::channel(false);
+    let signal = tx.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
-        let _ = tx.send(true);
+        let _ = signal.send(true);
     });
-    rx
+    (tx, rx)
 }
 
 async fn wait(mut rx: tokio::sync::watch::Receiver<bool>) {
     let _ = rx.wait_for(|v| *v).await;
 }
 
+/// The settings that only make sense together, checked before anything
+/// touches the database.
+fn check_mode(config: &Config) -> anyhow::Result<crate::app::Mode> {
+    crate::app::mode(config).map_err(anyhow::Error::msg)
+}
+
+/// Stops with one sentence when the database lacks tables, instead of every
+/// queue poll failing on a missing table.
+async fn require_migrated(app: &App) -> anyhow::Result<()> {
+    match crate::store::pending_migrations(&app.db).await? {
+        0 => Ok(()),
+        n => anyhow::bail!(
+            "the database lacks {n} of pricewatch's migrations: run `pricewatch migrate` first"
+        ),
+    }
+}
+
 /// `pricewatch run`: migrate (unless told not to), HTTP, the sweep, workers.
 pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
+    let mode = check_mode(&config)?;
     if migrate {
         crate::store::migrate(&config).await?;
     }
     let port = config.port;
     let app = App::build(config, Options::default()).await?;
-    let stop = shared_shutdown();
+    if !migrate {
+        require_migrated(&app).await?;
+    }
+    let (stop_tx, stop) = shared_shutdown();
     let addr = SocketAddr::from(([0, 0, 0, 0], port));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("while listening on port {port} (PORT)"))?;
-    tracing::info!(port, mode = ?crate::app::mode(&app.config).ok(), "pricewatch is running");
+    tracing::info!(port, mode = %mode.name(), "pricewatch is running");
     let telegram = match app.config.telegram {
         Some(_) => Some(crate::bots::telegram::start(app.clone(), stop.clone()).await?),
         None => {
@@ -85,18 +111,35 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
         wait(stop.clone()),
     ));
     let cron = tokio::spawn(sweep::cron_loop(app.clone(), stop.clone()));
+    // A bot that cannot go on (Telegram refused the token) stops the process.
+    let bot = bot.map(|task| {
+        tokio::spawn(async move {
+            let result = match task.await {
+                Ok(r) => r,
+                Err(e) => Err(anyhow::anyhow!("the Telegram bot stopped: {e}")),
+            };
+            if result.is_err() {
+                let _ = stop_tx.send(true);
+            }
+            result
+        })
+    });
     let workers = jobs::run_workers(app.clone(), &worker_name("run"), wait(stop.clone())).await;
     let _ = cron.await;
     let _ = http.await;
-    if let Some(bot) = bot {
-        let _ = bot.await;
+    if let Some(bot) = bot
+        && let Ok(Err(e)) = bot.await
+    {
+        return Err(e);
     }
     workers
 }
 
 /// `pricewatch worker`: only the queues.
 pub async fn worker(config: Config) -> anyhow::Result<()> {
+    check_mode(&config)?;
     let app: Arc<App> = App::build(config, Options::default()).await?;
+    require_migrated(&app).await?;
     tracing::info!("worker started");
     jobs::run_workers(app, &worker_name("worker"), shutdown_signal()).await
 }

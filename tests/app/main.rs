@@ -17,6 +17,7 @@ mod migrate;
 mod multipart;
 mod ops;
 mod scale;
+mod startup;
 mod support;
 mod telegram;
 mod tracking;
