@@ -3,12 +3,15 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use pricewatch::cli::{Cli, Command, bench, check, discord, roles};
+use pricewatch::cli::{Cli, Command, bench, check, discord, doctor, roles};
 use pricewatch::config::Config;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    pricewatch::telemetry::init(matches!(cli.command, Command::Check(_) | Command::Bench(_)));
+    pricewatch::telemetry::init(matches!(
+        cli.command,
+        Command::Check(_) | Command::Bench(_) | Command::Doctor
+    ));
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Doctor => ExitCode::from(runtime.block_on(doctor::run(&config))),
         Command::Discord(cmd) => report(runtime.block_on(discord::run(cmd, &config))),
         Command::Bench(cmd) => match runtime.block_on(bench::run(cmd)) {
             Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod bench_scale;
 pub mod check;
 pub mod discord;
+pub mod doctor;
 pub mod roles;
 // Issue #6: `pricewatch email test`.
 pub mod email;
@@ -35,6 +36,8 @@ pub enum Command {
     Worker,
     /// Apply database migrations to DATABASE_URL (or the built-in SQLite file).
     Migrate,
+    /// Check every configured outside service and print a checklist with fixes.
+    Doctor,
     /// Email tools: `email test <address>` sends a test message.
     #[command(subcommand)]
     Email(email::EmailCommand),

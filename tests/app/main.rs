@@ -6,6 +6,7 @@
 mod cli;
 mod deploy;
 mod discord;
+mod doctor;
 mod email;
 mod fake_amazon;
 mod fake_discord;

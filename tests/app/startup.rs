@@ -217,7 +217,7 @@ async fn postgres_without_redis_stops_before_migrating_and_says_so_once() {
         return;
     };
     let dir = temp_dir();
-    let out = pricewatch(&["run"], &dir, &[("DATABASE_URL", &db)]).await;
+    let out = pricewatch(&["run"], &dir, &[("DATABASE_URL", db.url())]).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(
@@ -257,14 +257,14 @@ async fn an_unmigrated_database_asks_for_pricewatch_migrate_once() {
     let (Some(pg), Some(redis)) = (fresh_postgres().await, redis_url().await) else {
         return;
     };
-    let prefix = format!("{}:", pricewatch::test_support::unique_name("pwt"));
+    let keys = pricewatch::test_support::RedisKeys::new(&redis, "pwt");
     let out = pricewatch(
         &["worker"],
         &dir,
         &[
-            ("DATABASE_URL", &pg),
+            ("DATABASE_URL", pg.url()),
             ("REDIS_URL", &redis),
-            ("REDIS_KEY_PREFIX", &prefix),
+            ("REDIS_KEY_PREFIX", keys.prefix()),
         ],
     )
     .await;
