@@ -17,6 +17,7 @@ mod fetch;
 mod migrate;
 mod multipart;
 mod ops;
+mod readme;
 mod scale;
 mod startup;
 mod support;
