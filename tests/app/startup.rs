@@ -407,3 +407,48 @@ async fn discord_register_retries_an_outage_and_names_a_refusal() {
     assert!(!err.contains("retrying"), "{err}");
     assert_eq!(*calls.lock().unwrap(), 1);
 }
+
+/// Item 8: a first start on PostgreSQL says a few plain lines at the default
+/// log level (no notices from the migrations, no `Some(…)`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_start_on_postgres_says_a_few_plain_lines() {
+    let (Some(db), Some(redis)) = (fresh_postgres().await, redis_url().await) else {
+        return;
+    };
+    let keys = pricewatch::test_support::RedisKeys::new(&redis, "pwt");
+    let dir = temp_dir();
+    let port = free_port();
+    let run = Running::start(
+        &dir,
+        &[
+            ("DATABASE_URL", db.url().to_string()),
+            ("REDIS_URL", redis.clone()),
+            ("REDIS_KEY_PREFIX", keys.prefix().to_string()),
+            ("PORT", port.to_string()),
+        ],
+    );
+    eventually(60, "/healthz to answer", || async move {
+        healthz(port).await.as_deref() == Some("ok")
+    })
+    .await;
+    let log = run.log.clone();
+    eventually(30, "the workers to start", || {
+        let log = log.clone();
+        async move { log.lock().unwrap().contains("started") }
+    })
+    .await;
+    let (status, log) = run.stop().await;
+    assert!(status.success(), "{log}");
+    let start: Vec<&str> = log
+        .lines()
+        .take_while(|l| !l.contains("shutting down"))
+        .collect();
+    assert!(start.len() <= 6, "{} lines:\n{log}", start.len());
+    assert!(log.contains("pricewatch is running port="), "{log}");
+    assert!(log.contains("mode=scaled"), "{log}");
+    assert!(!log.contains("already exists"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "colour codes in a piped log: {log}"
+    );
+}
