@@ -467,7 +467,7 @@ async fn fetch_template(config: &Config) -> Status {
             format!("cannot reach {at}: {}", e.without_url()),
             "check FETCH_URL_TEMPLATE and that the service runs",
         ),
-        Ok(r) if matches!(r.status().as_u16(), 401 | 402 | 403) => failed(
+        Ok(r) if matches!(r.status().as_u16(), 401..=403) => failed(
             format!("{at} refused the request ({})", r.status()),
             "check the API key or plan in FETCH_URL_TEMPLATE",
         ),
