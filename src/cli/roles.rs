@@ -52,10 +52,16 @@ async fn wait(mut rx: tokio::sync::watch::Receiver<bool>) {
     let _ = rx.wait_for(|v| *v).await;
 }
 
-/// The settings that only make sense together, checked before anything
-/// touches the database.
+/// Everything about the settings that can be checked without the network,
+/// before anything touches the database: the mode, the sender address, the
+/// fetch proxy.
 fn check_mode(config: &Config) -> anyhow::Result<crate::app::Mode> {
-    crate::app::mode(config).map_err(anyhow::Error::msg)
+    let mode = crate::app::mode(config).map_err(anyhow::Error::msg)?;
+    if let Some(email) = &config.email {
+        crate::email::smtp::Mailer::new(email)?;
+    }
+    crate::amazon::fetch::Fetcher::new(&config.fetch)?;
+    Ok(mode)
 }
 
 /// Stops with one sentence when the database lacks tables, instead of every

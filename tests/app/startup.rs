@@ -452,3 +452,26 @@ async fn a_first_start_on_postgres_says_a_few_plain_lines() {
         "colour codes in a piped log: {log}"
     );
 }
+
+/// Item 2: a setting that only fails when used (a sender address the mailer
+/// cannot read) stops `run` before the database file is even created.
+#[tokio::test]
+async fn a_bad_sender_stops_run_before_the_database_is_made() {
+    let dir = temp_dir();
+    let db = dir.join("never.db");
+    let out = pricewatch(
+        &["run"],
+        &dir,
+        &[
+            ("DATABASE_URL", &db.display().to_string()),
+            ("EMAIL_HOST", "127.0.0.1"),
+            ("EMAIL_FROM", "pricewatch <alerts@example"),
+            ("PORT", &free_port().to_string()),
+        ],
+    )
+    .await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.matches("EMAIL_FROM").count(), 1, "{err}");
+    assert!(!db.exists(), "the database was created before the check");
+}
