@@ -153,11 +153,15 @@ pub async fn worker(config: Config) -> anyhow::Result<()> {
 fn worker_name(role: &str) -> String {
     // HOSTNAME (set by Docker and most shells), else the machine's name:
     // replicas in containers all have pid 1, so the host tells them apart.
+    let named = |h: String| Some(h.trim().to_string()).filter(|h| !h.is_empty());
     let host = std::env::var("HOSTNAME")
         .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
+        .and_then(named)
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .and_then(named)
+        })
         .unwrap_or_else(|| "local".into());
     format!("{role}-{host}-{}", std::process::id())
 }

@@ -310,6 +310,12 @@ mod tests {
     }
 
     #[test]
+    fn retries_back_off_to_a_minute() {
+        let waits: Vec<u64> = (0..9).map(|a| retry_delay(a).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+    }
+
+    #[test]
     fn every_command_has_a_description_in_every_language() {
         for locale in LOCALES {
             for c in commands(locale) {
