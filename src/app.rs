@@ -114,6 +114,16 @@ pub enum Mode {
     Scaled,
 }
 
+impl Mode {
+    /// How the log and the README name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Embedded => "embedded",
+            Mode::Scaled => "scaled",
+        }
+    }
+}
+
 /// The mode, or one sentence saying what to set.
 pub fn mode(config: &Config) -> Result<Mode, String> {
     match (&config.database_url, config.redis_url.is_some()) {

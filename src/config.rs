@@ -213,7 +213,12 @@ pub const VARIABLES: &[&str] = &[
     "CHECK_BACKOFF_BASE_SECS",
     "WORKER_GIVE_UP_SECS",
     "RUST_LOG",
+    "HOSTNAME",
 ];
+
+/// Variables `.env.example` documents for `docker compose`, which pricewatch
+/// itself never reads.
+pub const COMPOSE_ONLY: &[&str] = &["POSTGRES_PASSWORD"];
 
 /// Reads variables, treating empty values as unset (as `.env` files often leave them).
 struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
@@ -315,7 +320,8 @@ impl Config {
             jwt_secret,
             price_check,
             price_queue_concurrency: v.number("PRICE_QUEUE_CONCURRENCY", 4usize, 1, 256)?,
-            email_queue_concurrency: v.number("EMAIL_QUEUE_CONCURRENCY", 2usize, 1, 64)?,
+            // The deliver queue runs at least 4 at once (jobs::run_workers).
+            email_queue_concurrency: v.number("EMAIL_QUEUE_CONCURRENCY", 4usize, 1, 64)?,
             amazon_max_rps: v.number("AMAZON_MAX_RPS", 1u32, 1, 1000)?,
             amazon_affiliate_tag: affiliate_tag(&v)?,
             max_watches_per_user: v.number("MAX_WATCHES_PER_USER", 100u32, 1, 100_000)?,
@@ -348,14 +354,38 @@ fn database_url(v: &Vars) -> Result<DatabaseUrl, ConfigError> {
     };
     if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
         Ok(DatabaseUrl::Postgres(raw))
-    } else if raw.starts_with("sqlite:") {
-        Ok(DatabaseUrl::Sqlite(raw))
+    } else if let Some(url) = sqlite_url(&raw) {
+        Ok(DatabaseUrl::Sqlite(url))
     } else {
         Err(bad(
             "DATABASE_URL",
-            "must start with postgres:// or sqlite: (leave it unset for the built-in SQLite file).",
+            "must start with postgres:// or sqlite:, or be a file path (leave it unset for the built-in SQLite file).",
         ))
     }
+}
+
+/// Every way people write an SQLite location (`sqlite:/tmp/x.db`,
+/// `sqlite:///tmp/x.db`, `sqlite://data/x.db`, `sqlite:x.db`, a plain path)
+/// as one `sqlite://PATH?mode=rwc` URL, so that the file is created.
+fn sqlite_url(raw: &str) -> Option<String> {
+    if raw.starts_with("sqlite::memory:") {
+        return Some(raw.to_string());
+    }
+    let rest = match raw.strip_prefix("sqlite:") {
+        Some(r) => r.strip_prefix("//").unwrap_or(r),
+        // Anything else with a scheme (mysql://, http://) is not a path.
+        None if raw.contains("://") => return None,
+        None => raw,
+    };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() {
+        return None;
+    }
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    if !params.iter().any(|p| p.starts_with("mode=")) {
+        params.push("mode=rwc");
+    }
+    Some(format!("sqlite://{path}?{}", params.join("&")))
 }
 
 fn redis_key_prefix(v: &Vars) -> Result<String, ConfigError> {
@@ -752,7 +782,7 @@ mod tests {
         }
         for var in &documented {
             assert!(
-                VARIABLES.contains(var),
+                VARIABLES.contains(var) || COMPOSE_ONLY.contains(var),
                 "{var} in .env.example is never read"
             );
         }
@@ -815,6 +845,27 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.email.unwrap().port, 465);
+    }
+
+    #[test]
+    fn every_sqlite_form_becomes_a_file_that_is_created() {
+        for (given, want) in [
+            ("sqlite:/tmp/x.db", "sqlite:///tmp/x.db?mode=rwc"),
+            ("sqlite:///tmp/x.db", "sqlite:///tmp/x.db?mode=rwc"),
+            ("sqlite://data/x.db", "sqlite://data/x.db?mode=rwc"),
+            ("sqlite:x.db", "sqlite://x.db?mode=rwc"),
+            (
+                "/var/lib/pricewatch/x.db",
+                "sqlite:///var/lib/pricewatch/x.db?mode=rwc",
+            ),
+            ("./data/x.db", "sqlite://./data/x.db?mode=rwc"),
+            ("sqlite://x.db?mode=ro", "sqlite://x.db?mode=ro"),
+            ("sqlite::memory:", "sqlite::memory:"),
+        ] {
+            let c = cfg(&[("DATABASE_URL", given)]).unwrap();
+            assert_eq!(c.database_url, DatabaseUrl::Sqlite(want.into()), "{given}");
+        }
+        assert!(cfg(&[("DATABASE_URL", "mysql://x/y")]).is_err());
     }
 
     #[test]

@@ -3,14 +3,14 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use pricewatch::cli::{Cli, Command, bench, check, discord, outbox, roles};
+use pricewatch::cli::{Cli, Command, bench, check, discord, doctor, outbox, roles};
 use pricewatch::config::Config;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     pricewatch::telemetry::init(matches!(
         cli.command,
-        Command::Check(_) | Command::Bench(_) | Command::Outbox(_)
+        Command::Check(_) | Command::Bench(_) | Command::Outbox(_) | Command::Doctor
     ));
     let config = match Config::from_env() {
         Ok(c) => c,
@@ -41,6 +41,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Doctor => ExitCode::from(runtime.block_on(doctor::run(&config))),
         Command::Discord(cmd) => report(runtime.block_on(discord::run(cmd, &config))),
         Command::Outbox(cmd) => report(runtime.block_on(outbox::run(cmd, &config))),
         Command::Bench(cmd) => match runtime.block_on(bench::run(cmd)) {
@@ -63,8 +64,8 @@ fn main() -> ExitCode {
 fn report(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Printed once, without the log's decoration, whatever RUST_LOG says.
         Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "stopped");
             eprintln!("pricewatch stopped: {e:#}");
             ExitCode::FAILURE
         }

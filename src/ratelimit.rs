@@ -131,9 +131,10 @@ mod redis_tests {
         let Some(url) = crate::test_support::redis_url().await else {
             return;
         };
+        let keys = crate::test_support::RedisKeys::new(&url, "rl");
         let client = redis::Client::open(url).unwrap();
         let conn = redis::aio::ConnectionManager::new(client).await.unwrap();
-        let prefix = format!("{}:", crate::test_support::unique_name("rl"));
+        let prefix = keys.prefix().to_string();
         // Two workers, one storefront, 4 requests per second between them.
         let a = RateLimiter::redis(4, conn.clone(), &prefix);
         let b = RateLimiter::redis(4, conn, &prefix);

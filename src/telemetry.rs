@@ -10,9 +10,17 @@ pub fn init(quiet: bool) {
     } else {
         "info,sqlx=warn,sea_orm=warn,html5ever=error"
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // An empty RUST_LOG (as a copied .env leaves it) means "unset", not "off".
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .and_then(|v| EnvFilter::try_new(v).ok())
+        .unwrap_or_else(|| EnvFilter::new(default));
+    // Colours only on a terminal, not in files, pipes or `docker logs`.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();

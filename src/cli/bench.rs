@@ -30,9 +30,9 @@ pub enum BenchCommand {
     /// What each chat message costs to compose: alert texts for Telegram
     /// (HTML) and Discord (embed JSON) in every language, and the chart PNG.
     Render {
-        /// Messages composed per kind.
-        #[arg(long, default_value_t = 20_000)]
-        n: usize,
+        /// Messages composed per kind (at least 1).
+        #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
+        n: u32,
     },
 }
 
@@ -42,7 +42,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Pages { dirs, runs } => super::bench_pages::run(&dirs, runs.max(1)),
         BenchCommand::Scale(args) => super::bench_scale::run(args).await,
         BenchCommand::Render { n } => {
-            render_bench(n.max(1));
+            render_bench(n as usize);
             Ok(())
         }
     }
@@ -82,7 +82,8 @@ fn render_bench(n: usize) {
             bytes / n
         );
     };
-    println!("{n} messages per kind, five languages in turn");
+    let noun = if n == 1 { "message" } else { "messages" };
+    println!("{n} {noun} per kind, five languages in turn");
     time("telegram alert (HTML caption)", &mut |i| {
         let p = payload(i);
         let v = core::alert(&p.locale, "price_drop", &p, Some("tag-21"));

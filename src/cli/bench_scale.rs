@@ -27,11 +27,15 @@ pub struct ScaleArgs {
     /// PostgreSQL server on which to create (and drop) the benchmark database.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pub postgres: String,
+    /// Redis server for the queues, the cache and the rate limit (keys are
+    /// removed afterwards).
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     pub redis: String,
-    #[arg(long, default_value_t = 100_000)]
+    /// Products to seed.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(i64).range(1..))]
     pub products: i64,
-    #[arg(long, default_value_t = 1_000_000)]
+    /// Watches to seed, spread over the products.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(i64).range(1..))]
     pub watches: i64,
     /// Watchers of the one product whose drop is fanned out.
     #[arg(long, default_value_t = 10_000)]
@@ -208,11 +212,13 @@ async fn run_in(args: &ScaleArgs, url: &str) -> anyhow::Result<()> {
     clear_redis(&args.redis, &prefix).await;
 
     // 3. Bytes per price point.
-    db.execute_unprepared(
+    // Spread over the first (up to) 1,000 products, which exist whatever --products says.
+    let spread = args.products.min(1000);
+    db.execute_unprepared(&format!(
         "INSERT INTO price_points (product_id, observed_at, price_minor, availability, condition) \
-         SELECT ((g - 1) % 1000) + 1, now() - (g || ' minutes')::interval, 1000 + g % 500, 'in_stock', 'new' \
+         SELECT ((g - 1) % {spread}) + 1, now() - (g || ' minutes')::interval, 1000 + g % 500, 'in_stock', 'new' \
          FROM generate_series(1, 200000) g",
-    )
+    ))
     .await?;
     db.execute_unprepared("VACUUM ANALYZE price_points").await?;
     let row = db

@@ -157,17 +157,20 @@ async fn from_file(
     // way: off the async runtime, within the same time bound.
     let len = html.len();
     let named_by_link = product.is_some();
+    let path = file.to_path_buf();
     let read = move || {
-        let result = fetch::classify(extract::extract(&html, &hint), len);
+        let page = extract::extract(&html, &hint);
+        saved_page_fits(&path, &html, &page, product)?;
+        let result = fetch::classify(page, len);
         let named = match &result {
             Err(_) if !named_by_link => extract::page_marketplace(&html),
             _ => None,
         };
-        (result, named)
+        Ok((result, named))
     };
     let (result, named) = fetch::off_runtime(fetch::READ_TIME_LIMIT, read)
         .await
-        .unwrap_or((Err(FetchError::Unreadable), None));
+        .unwrap_or(Ok((Err(FetchError::Unreadable), None)))?;
     let market = match &result {
         Ok(_) => None,
         Err(_) => product.map(|p| p.marketplace).or(named),
@@ -205,6 +208,40 @@ async fn read_capped(file: &std::path::Path, max_bytes: usize) -> Result<Vec<u8>
         ));
     }
     Ok(bytes)
+}
+
+/// A file that is no Amazon page at all, or the page of another product than
+/// the link names, is bad input: say so rather than guess.
+fn saved_page_fits(
+    file: &std::path::Path,
+    html: &str,
+    page: &extract::Page,
+    link: Option<ProductRef>,
+) -> Result<(), String> {
+    let head = html.get(..html.len().min(4096)).unwrap_or(html);
+    let is_html = head.to_ascii_lowercase().contains("<html");
+    let unknown = matches!(page, extract::Page::Error(extract::ErrorPage::Unrecognised))
+        && extract::page_marketplace(html).is_none();
+    if !is_html || unknown {
+        return Err(format!("{} is not an Amazon product page.", file.display()));
+    }
+    match page {
+        extract::Page::Product(_) => {
+            let Some(link) = link else { return Ok(()) };
+            // What the page itself names, without the link's hint.
+            let own = extract::extract(html, &ExtractHint::default());
+            match own {
+                extract::Page::Product(p) if p.asin != link.asin => Err(format!(
+                    "{} shows product {}, but the link names {}: they are different products.",
+                    file.display(),
+                    p.asin,
+                    link.asin
+                )),
+                _ => Ok(()),
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 async fn live(input: &str, config: &Config) -> Result<Outcome, String> {

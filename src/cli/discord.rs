@@ -6,6 +6,7 @@ use clap::Subcommand;
 
 use crate::bots::discord::{commands, rest::Rest};
 use crate::config::Config;
+use crate::notify::SendError;
 
 #[derive(Debug, Subcommand)]
 pub enum DiscordCommand {
@@ -25,10 +26,7 @@ pub async fn run(cmd: DiscordCommand, config: &Config) -> anyhow::Result<()> {
     match cmd {
         DiscordCommand::Register { guild } => {
             let rest = Rest::new(d.api_url.as_ref(), d.bot_token.clone(), d.application_id);
-            let registered = rest
-                .put_commands(guild, &commands::all())
-                .await
-                .map_err(|e| anyhow::anyhow!("Discord refused the commands: {e}"))?;
+            let registered = register(&rest, guild).await?;
             let names: Vec<&str> = registered
                 .as_array()
                 .map(|a| a.iter().filter_map(|c| c["name"].as_str()).collect())
@@ -43,6 +41,44 @@ pub async fn run(cmd: DiscordCommand, config: &Config) -> anyhow::Result<()> {
                 names.join(", /")
             );
             Ok(())
+        }
+    }
+}
+
+/// How often `discord register` tries before saying Discord cannot be reached.
+const ATTEMPTS: u32 = 5;
+
+/// Puts the commands, retrying while Discord cannot be reached (network,
+/// 5xx, 429); a refusal (bad token, unknown application) is reported at once.
+async fn register(rest: &Rest, guild: Option<u64>) -> anyhow::Result<serde_json::Value> {
+    let commands = commands::all();
+    let mut attempt = 0;
+    loop {
+        match rest.put_commands(guild, &commands).await {
+            Ok(v) => return Ok(v),
+            Err(SendError::Transient {
+                reason,
+                retry_after,
+            }) => {
+                attempt += 1;
+                if attempt >= ATTEMPTS {
+                    anyhow::bail!(
+                        "cannot reach Discord ({reason}) after {ATTEMPTS} attempts; check the network or DISCORD_API_URL"
+                    );
+                }
+                let wait =
+                    retry_after.unwrap_or_else(|| crate::bots::telegram::retry_delay(attempt - 1));
+                eprintln!(
+                    "cannot reach Discord ({reason}), retrying in {} s",
+                    wait.as_secs().max(1)
+                );
+                tokio::time::sleep(wait).await;
+            }
+            Err(SendError::DestinationGone { reason } | SendError::Permanent { reason }) => {
+                anyhow::bail!(
+                    "Discord refused the commands ({reason}); check DISCORD_APPLICATION_ID and DISCORD_BOT_TOKEN"
+                )
+            }
         }
     }
 }

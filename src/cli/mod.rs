@@ -5,6 +5,7 @@ pub mod bench_pages;
 pub mod bench_scale;
 pub mod check;
 pub mod discord;
+pub mod doctor;
 pub mod outbox;
 pub mod roles;
 // Issue #6: `pricewatch email test`.
@@ -37,6 +38,8 @@ pub enum Command {
     Worker,
     /// Apply database migrations to DATABASE_URL (or the built-in SQLite file).
     Migrate,
+    /// Check every configured outside service and print a checklist with fixes.
+    Doctor,
     /// Email tools: `email test <address>` sends a test message.
     #[command(subcommand)]
     Email(email::EmailCommand),

@@ -71,6 +71,18 @@ impl Mailer {
         self.from.clone()
     }
 
+    /// Connects, says EHLO, upgrades to TLS and logs in as configured, and
+    /// sends nothing (`pricewatch doctor`).
+    pub async fn test_connection(&self) -> Result<(), SmtpFailure> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(SmtpFailure::Transient(
+                "the server did not answer NOOP".into(),
+            )),
+            Err(e) => Err(classify(&e)),
+        }
+    }
+
     pub async fn send(&self, message: Message) -> Result<(), SmtpFailure> {
         match self.transport.send(message).await {
             Ok(_) => Ok(()),

@@ -21,6 +21,9 @@ pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<DatabaseConnection> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("while creating the data folder {}", dir.display()))?;
     }
+    if let DatabaseUrl::Postgres(s) = url {
+        probe_postgres(s).await?;
+    }
     let mut opts = ConnectOptions::new(url.as_str());
     opts.sqlx_logging(false);
     if matches!(url, DatabaseUrl::Sqlite(_)) {
@@ -30,6 +33,35 @@ pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<DatabaseConnection> {
     Database::connect(opts)
         .await
         .context("while connecting to the database (check DATABASE_URL)")
+}
+
+/// One plain connection attempt, so that a refused or unknown server fails
+/// at once with its own error instead of a pool timing out after 30 s.
+async fn probe_postgres(url: &str) -> anyhow::Result<()> {
+    use sea_orm::sqlx::Connection;
+    let at = url::Url::parse(url)
+        .ok()
+        .map(|u| {
+            format!(
+                " at {}:{}",
+                u.host_str().unwrap_or("localhost"),
+                u.port().unwrap_or(5432)
+            )
+        })
+        .unwrap_or_default();
+    let attempt = sea_orm::sqlx::PgConnection::connect(url);
+    match tokio::time::timeout(std::time::Duration::from_secs(10), attempt).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(anyhow::anyhow!(
+            "cannot connect to PostgreSQL{at}: {e} (check DATABASE_URL)"
+        )),
+        Err(_) => Err(anyhow::anyhow!(
+            "cannot connect to PostgreSQL{at}: no answer within 10 s (check DATABASE_URL)"
+        )),
+    }
 }
 
 /// `pricewatch migrate`: applies every pending migration.
@@ -44,4 +76,21 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
         .len();
     tracing::info!(migrations.applied = applied, "database is up to date");
     Ok(())
+}
+
+/// How many migrations the database still lacks (all of them on an empty
+/// database), without creating anything.
+pub async fn pending_migrations(db: &DatabaseConnection) -> anyhow::Result<usize> {
+    let manager = migration::SchemaManager::new(db);
+    let installed = manager
+        .has_table("seaql_migrations")
+        .await
+        .context("while looking for the migrations table")?;
+    if !installed {
+        return Ok(Migrator::migrations().len());
+    }
+    Ok(Migrator::get_pending_migrations(db)
+        .await
+        .context("while listing migrations")?
+        .len())
 }

@@ -217,3 +217,87 @@ async fn live_exit_codes_say_blocked_and_gone() {
     let out = pricewatch(&["check", "https://amazon.com/dp/B0BRZXRBZL"], &env).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
+
+/// Issue 13, item 3: a file that is not an Amazon page, or the page of
+/// another product than the link names, is bad input with a sentence saying so.
+#[tokio::test]
+async fn check_file_says_what_is_wrong_with_the_file() {
+    let readme = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let out = pricewatch(&["check", "--file", readme], &[]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).trim(),
+        format!("{readme} is not an Amazon product page.")
+    );
+    let Some(dir) = corpus() else { return };
+    let file = dir.join("de-B01LZ79682.html");
+    let file = file.to_str().unwrap();
+    let out = pricewatch(
+        &[
+            "check",
+            "--file",
+            file,
+            "https://www.amazon.de/dp/B0743DGBT8",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).trim(),
+        format!(
+            "{file} shows product B01LZ79682, but the link names B0743DGBT8: they are different products."
+        )
+    );
+    // The link that names the page's own product still works.
+    let out = pricewatch(
+        &[
+            "check",
+            "--file",
+            file,
+            "https://www.amazon.de/dp/B01LZ79682",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// Issue 13, item 8: `bench scale` works below 1,000 products, and `bench
+/// render --n 0` is refused instead of printing "1 messages".
+#[tokio::test]
+async fn benches_take_small_sizes_and_refuse_nothing_to_measure() {
+    let out = pricewatch(&["bench", "render", "--n", "0"], &[]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("invalid value '0' for '--n <N>'"));
+    let (Some(_), Some(_)) = (
+        pricewatch::test_support::fresh_postgres().await,
+        pricewatch::test_support::redis_url().await,
+    ) else {
+        return;
+    };
+    let Some(dir) = corpus() else { return };
+    let page = dir.join("de-B01LZ79682.html");
+    let out = pricewatch(
+        &[
+            "bench",
+            "scale",
+            "--products",
+            "20",
+            "--watches",
+            "100",
+            "--fanout",
+            "10",
+            "--checks",
+            "10",
+            "--page",
+            page.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("20 products, 100 watches"), "{text}");
+    assert!(text.contains("bytes per price point"), "{text}");
+}

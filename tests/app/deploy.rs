@@ -72,3 +72,48 @@ fn compose_services_and_variables_agree_with_env_example() {
         );
     }
 }
+
+fn repo_file(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// Issue 13, item 5: the build context leaves out target/, secrets and data;
+/// the image runs unprivileged in a folder it owns, keeps the embedded
+/// database on a volume and reports its health.
+#[test]
+fn the_image_is_small_to_build_unprivileged_and_keeps_its_data_on_a_volume() {
+    let ignore = repo_file(".dockerignore");
+    let ignored: Vec<&str> = ignore
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    for must in ["target/", ".git/", ".env", "data/", "*.db"] {
+        assert!(ignored.contains(&must), "{must} is not in .dockerignore");
+    }
+    assert!(
+        ignored.contains(&"!.env.example"),
+        ".env.example stays in the context"
+    );
+    let docker = repo_file("Dockerfile");
+    let pos = |needle: &str| {
+        docker
+            .find(needle)
+            .unwrap_or_else(|| panic!("Dockerfile lacks {needle:?}"))
+    };
+    // /app/data exists and belongs to the user before the switch to it.
+    assert!(pos("chown -R pricewatch:pricewatch /app") < pos("USER pricewatch"));
+    assert!(pos("mkdir -p /app/data") < pos("USER pricewatch"));
+    assert!(pos("USER pricewatch") < pos("WORKDIR /app"));
+    pos("VOLUME [\"/app/data\"]");
+    pos("HEALTHCHECK");
+    pos("/healthz");
+    // The default SQLite file is ./data/pricewatch.db, inside the volume.
+    assert_eq!(
+        pricewatch::config::Config::from_map(&Default::default())
+            .unwrap()
+            .database_url
+            .as_str(),
+        "sqlite://data/pricewatch.db?mode=rwc"
+    );
+}

@@ -115,7 +115,11 @@ pub struct FakeTelegram {
 
 impl FakeTelegram {
     pub async fn start() -> FakeTelegram {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
+    }
+
+    /// The fake on a listener the test chose (to come up at a known address).
+    pub fn start_on(listener: tokio::net::TcpListener) -> FakeTelegram {
         let fake = FakeTelegram {
             inner: Arc::new(Mutex::new(Inner {
                 next_update_id: 1000,

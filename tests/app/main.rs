@@ -6,6 +6,7 @@
 mod cli;
 mod deploy;
 mod discord;
+mod doctor;
 mod email;
 mod fake_amazon;
 mod fake_discord;
@@ -19,7 +20,9 @@ mod multipart;
 mod ops;
 mod pages;
 mod random_input;
+mod readme;
 mod scale;
+mod startup;
 mod support;
 mod telegram;
 mod tracking;

@@ -34,7 +34,7 @@ async fn migrate_runs_on_postgres() {
     let Some(url) = fresh_postgres().await else {
         return;
     };
-    let out = migrate(Some(&url), &temp_dir()).await;
+    let out = migrate(Some(url.url()), &temp_dir()).await;
     assert!(
         out.status.success(),
         "{}",
@@ -115,6 +115,7 @@ async fn migrations_go_up_down_and_up_on_postgres() {
 
 #[tokio::test]
 async fn migrations_go_up_down_and_up_on_sqlite() {
-    let file = temp_dir().join("m.db");
+    let dir = temp_dir();
+    let file = dir.join("m.db");
     up_down_up(&format!("sqlite://{}?mode=rwc", file.display())).await;
 }

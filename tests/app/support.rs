@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +12,9 @@ use pricewatch::app::{App, Options, Tuning};
 use pricewatch::config::Config;
 use pricewatch::notify::Notifiers;
 use pricewatch::notify::record::MemoryNotifier;
-use pricewatch::test_support::{fresh_postgres, redis_url, temp_dir, unique_name};
+use pricewatch::test_support::{
+    RedisKeys, TempDir, TestDatabase, fresh_postgres, redis_url, temp_dir,
+};
 
 use crate::fake_amazon::FakeAmazon;
 
@@ -27,20 +28,53 @@ pub struct TestApp {
     pub app: Arc<App>,
     pub fake: FakeAmazon,
     pub sent: MemoryNotifier,
-    pub dir: PathBuf,
+    pub dir: TempDir,
     /// The environment a `pricewatch` process needs to join this app.
     pub env: HashMap<String, String>,
     stop: tokio::sync::watch::Sender<bool>,
     workers: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// What the test made outside its folder; removed last, on drop.
+    _made: Made,
 }
 
-/// Settings every test app shares; `extra` overrides.
+/// The database and Redis keys a test app made (scaled mode), removed when
+/// dropped.
+#[derive(Default)]
+pub struct Made {
+    pub database: Option<TestDatabase>,
+    pub redis: Option<RedisKeys>,
+}
+
+impl Drop for TestApp {
+    /// Stops the in-process workers first, so that nothing writes to the
+    /// database or Redis while they are removed.
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        let Some(workers) = self.workers.take() else {
+            return;
+        };
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_thread {
+            // Other runtime threads run the workers down; wait a little.
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while !workers.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        workers.abort();
+    }
+}
+
+/// Settings every test app shares; `extra` overrides. What they point at is
+/// removed when the returned [`Made`] is dropped.
 pub async fn test_env(
     mode: Mode,
     fake: &FakeAmazon,
     dir: &std::path::Path,
-) -> Option<HashMap<String, String>> {
+) -> Option<(HashMap<String, String>, Made)> {
     let mut env = HashMap::new();
+    let mut made = Made::default();
     match mode {
         Mode::Embedded => {
             env.insert(
@@ -49,12 +83,14 @@ pub async fn test_env(
             );
         }
         Mode::Scaled => {
-            env.insert("DATABASE_URL".into(), fresh_postgres().await?);
-            env.insert("REDIS_URL".into(), redis_url().await?);
-            env.insert(
-                "REDIS_KEY_PREFIX".into(),
-                format!("{}:", unique_name("pwt")),
-            );
+            let database = fresh_postgres().await?;
+            let url = redis_url().await?;
+            let keys = RedisKeys::new(&url, "pwt");
+            env.insert("DATABASE_URL".into(), database.url().to_string());
+            env.insert("REDIS_URL".into(), url);
+            env.insert("REDIS_KEY_PREFIX".into(), keys.prefix().to_string());
+            made.database = Some(database);
+            made.redis = Some(keys);
         }
     }
     env.insert("FETCH_URL_TEMPLATE".into(), fake.template());
@@ -64,7 +100,7 @@ pub async fn test_env(
     env.insert("DELIVERY_LEASE_SECS".into(), "2".into());
     env.insert("OUTBOX_REDELIVER_AFTER_SECS".into(), "1".into());
     env.insert("PRICE_QUEUE_CONCURRENCY".into(), "4".into());
-    Some(env)
+    Some((env, made))
 }
 
 pub async fn spawn_app(mode: Mode) -> Option<TestApp> {
@@ -91,7 +127,7 @@ async fn spawn(
     pricewatch::telemetry::init(true);
     let fake = FakeAmazon::start().await;
     let dir = temp_dir();
-    let mut env = test_env(mode, &fake, &dir).await?;
+    let (mut env, made) = test_env(mode, &fake, &dir).await?;
     adjust(&mut env);
     let config = Config::from_map(&env).unwrap();
     let mut tuning = Tuning::from_config(&config);
@@ -141,6 +177,7 @@ async fn spawn(
         env,
         stop,
         workers,
+        _made: made,
     })
 }
 

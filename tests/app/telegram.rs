@@ -24,7 +24,7 @@ struct Bot {
     t: TestApp,
     tg: FakeTelegram,
     stop: tokio::sync::watch::Sender<bool>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     /// The webhook route, in webhook mode.
     router: Option<axum::Router>,
 }

@@ -19,8 +19,9 @@ use secrecy::ExposeSecret;
 use teloxide::adaptors::Throttle;
 use teloxide::adaptors::throttle::{Limits, Settings};
 use teloxide::prelude::*;
-use teloxide::types::BotCommand;
+use teloxide::types::{BotCommand, Me};
 use teloxide::update_listeners::{Polling, UpdateListener, webhooks};
+use teloxide::{ApiError, RequestError};
 
 use crate::app::App;
 use crate::bots::dialogue::Dialogues;
@@ -68,31 +69,95 @@ fn commands(locale: &str) -> Vec<BotCommand> {
 
 /// Registers the command menu in English (the default) and in every shipped
 /// language.
-async fn register_commands(bot: &TgBot) -> anyhow::Result<()> {
-    bot.set_my_commands(commands("en"))
-        .await
-        .context("while registering the bot's commands")?;
+async fn register_commands(bot: &TgBot) -> Result<(), RequestError> {
+    bot.set_my_commands(commands("en")).await?;
     for locale in &LOCALES[1..] {
         bot.set_my_commands(commands(locale))
             .language_code(*locale)
-            .await
-            .context("while registering the bot's commands")?;
+            .await?;
     }
     Ok(())
 }
 
-/// A bot that is receiving updates.
+/// A bot that is receiving updates (or still trying to reach Telegram).
 pub struct Started {
     /// The webhook route, to merge into the HTTP server (webhook mode only).
     pub router: Option<axum::Router>,
-    pub task: tokio::task::JoinHandle<()>,
+    /// Ends at shutdown; ends early with an error only when Telegram refuses
+    /// the token.
+    pub task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// The wait before retry number `attempt` (0-based): 1, 2, 4 … 60 s.
+pub fn retry_delay(attempt: u32) -> Duration {
+    Duration::from_secs(1u64 << attempt.min(6)).min(Duration::from_secs(60))
+}
+
+/// One hello: who we are, with the command menu registered. The outer error
+/// is final (Telegram refused the token); the inner one is worth retrying
+/// (network, 5xx, flood wait).
+async fn try_hello(bot: &TgBot) -> anyhow::Result<Result<Me, RequestError>> {
+    let result = match bot.get_me().await {
+        Ok(me) => register_commands(bot).await.map(|()| me),
+        Err(e) => Err(e),
+    };
+    match result {
+        Err(RequestError::Api(ApiError::InvalidToken)) => anyhow::bail!(
+            "Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): copy the token from @BotFather again"
+        ),
+        other => Ok(other),
+    }
+}
+
+/// Says hello again after `error`, with back-off, for as long as it takes.
+/// `None` when shutdown came first.
+async fn hello_again(
+    bot: &TgBot,
+    mut error: RequestError,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Option<Me>> {
+    let mut attempt = 0;
+    loop {
+        let wait = retry_delay(attempt);
+        tracing::warn!(
+            error = %redact(&error.to_string()),
+            "cannot reach Telegram, retrying in {} s",
+            wait.as_secs()
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.wait_for(|v| *v) => return Ok(None),
+        }
+        match try_hello(bot).await? {
+            Ok(me) => return Ok(Some(me)),
+            Err(e) => error = e,
+        }
+        attempt += 1;
+    }
+}
+
+async fn set_webhook(bot: &TgBot, url: url::Url, secret: String) -> anyhow::Result<()> {
+    bot.set_webhook(url)
+        .secret_token(secret)
+        .drop_pending_updates(false)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "Telegram did not accept the webhook: {}",
+                redact(&e.to_string())
+            )
+        })?;
+    Ok(())
 }
 
 /// Checks the token, registers the commands and starts receiving updates:
 /// by webhook when `TELEGRAM_WEBHOOK_URL` is set, else by long polling.
+/// When Telegram cannot be reached, the returned task keeps trying in the
+/// background (the rest of the process runs meanwhile); a token Telegram
+/// refuses is an error, at once or from the task.
 pub async fn start(
     app: Arc<App>,
-    shutdown: tokio::sync::watch::Receiver<bool>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Started> {
     let config = app
         .config
@@ -103,51 +168,78 @@ pub async fn start(
         .telegram
         .clone()
         .context("the Telegram client was not built")?;
-    let me = bot.get_me().await.map_err(|e| {
-        anyhow::anyhow!(
-            "Telegram refused TELEGRAM_BOT_TOKEN or could not be reached ({}). Check the token from @BotFather.",
-            redact(&e.to_string())
-        )
-    })?;
-    register_commands(&bot).await?;
     let dialogues = match &app.redis {
         Some(conn) => Dialogues::redis(conn.clone(), &app.config.redis_key_prefix),
         None => Dialogues::local(),
     };
-    let tg = Arc::new(Telegram::new(app.clone(), bot.clone(), &me, dialogues));
-    tracing::info!(
-        bot = me.user.username.as_deref().unwrap_or_default(),
-        "Telegram bot is up"
-    );
+    let first = try_hello(&bot).await?;
     match (&config.webhook_url, &config.webhook_secret) {
         (Some(url), Some(secret)) => {
             let path = url.path().to_string();
+            let secret = secret.expose_secret().to_string();
             let opts = webhooks::Options::new(([0, 0, 0, 0], app.config.port).into(), url.clone())
                 .path(path)
-                .secret_token(secret.expose_secret().to_string());
-            let (listener, _stop, router) =
-                webhooks::axum_to_router(bot, opts).await.map_err(|e| {
-                    anyhow::anyhow!(
-                        "Telegram did not accept the webhook: {}",
-                        redact(&e.to_string())
-                    )
-                })?;
-            let task = tokio::spawn(receive(tg, listener, shutdown));
+                .secret_token(secret.clone());
+            // The route is served at once; Telegram learns about it once it answers.
+            let (listener, _stop, router) = webhooks::axum_no_setup(opts);
+            let url = url.clone();
+            let first = match first {
+                Ok(me) => {
+                    set_webhook(&bot, url.clone(), secret.clone()).await?;
+                    Ok(me)
+                }
+                Err(e) => Err(e),
+            };
+            let task = tokio::spawn(async move {
+                let me = match first {
+                    Ok(me) => me,
+                    Err(e) => {
+                        let Some(me) = hello_again(&bot, e, &mut shutdown).await? else {
+                            return Ok(());
+                        };
+                        set_webhook(&bot, url, secret).await?;
+                        me
+                    }
+                };
+                let tg = Arc::new(Telegram::new(app, bot, &me, dialogues));
+                up(&me);
+                receive(tg, listener, shutdown).await;
+                Ok(())
+            });
             Ok(Started {
                 router: Some(webhook::guard(router, secret.clone())),
                 task,
             })
         }
         _ => {
-            let listener = Polling::builder(bot)
-                .timeout(app.tuning.telegram_poll_timeout)
-                .delete_webhook()
-                .await
-                .build();
-            let task = tokio::spawn(receive(tg, listener, shutdown));
+            let task = tokio::spawn(async move {
+                let me = match first {
+                    Ok(me) => me,
+                    Err(e) => match hello_again(&bot, e, &mut shutdown).await? {
+                        Some(me) => me,
+                        None => return Ok(()),
+                    },
+                };
+                let listener = Polling::builder(bot.clone())
+                    .timeout(app.tuning.telegram_poll_timeout)
+                    .delete_webhook()
+                    .await
+                    .build();
+                let tg = Arc::new(Telegram::new(app, bot, &me, dialogues));
+                up(&me);
+                receive(tg, listener, shutdown).await;
+                Ok(())
+            });
             Ok(Started { router: None, task })
         }
     }
+}
+
+fn up(me: &Me) {
+    tracing::info!(
+        bot = me.user.username.as_deref().unwrap_or_default(),
+        "Telegram bot is up"
+    );
 }
 
 /// Takes updates from the listener until shutdown, each handled in its own
@@ -219,6 +311,12 @@ mod tests {
         let r = redact(e);
         assert!(!r.contains("AAE-secret"), "{r}");
         assert!(r.contains("/bot<token>/GetMe"), "{r}");
+    }
+
+    #[test]
+    fn retries_back_off_to_a_minute() {
+        let waits: Vec<u64> = (0..9).map(|a| retry_delay(a).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
     }
 
     #[test]
