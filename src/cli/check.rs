@@ -166,7 +166,7 @@ async fn from_file(
             Err(_) if !named_by_link => extract::page_marketplace(&html),
             _ => None,
         };
-        Ok((result, named))
+        Ok::<_, String>((result, named))
     };
     let (result, named) = fetch::off_runtime(fetch::READ_TIME_LIMIT, read)
         .await

@@ -182,6 +182,7 @@ pub async fn start(
                 .secret_token(secret.clone());
             // The route is served at once; Telegram learns about it once it answers.
             let (listener, _stop, router) = webhooks::axum_no_setup(opts);
+            let guarded = webhook::guard(router, secret.clone().into());
             let url = url.clone();
             let first = match first {
                 Ok(me) => {
@@ -207,7 +208,7 @@ pub async fn start(
                 Ok(())
             });
             Ok(Started {
-                router: Some(webhook::guard(router, secret.clone())),
+                router: Some(guarded),
                 task,
             })
         }
