@@ -222,7 +222,9 @@ fn is_just(text: &str, amount: &Amount) -> bool {
 /// ("1.234,56"), repeated ("1,234,567"), with spaces ("1 234"), and in
 /// currencies without minor units ("¥1,234") or with three ("1.500 KWD").
 fn is_ambiguous(text: &str, currency: Currency) -> bool {
-    if !(1..=2).contains(&currency.exponent()) {
+    // A storefront that shows whole units (₹2,335) has only one reading:
+    // the separator groups thousands, as the price was shown.
+    if !(1..=2).contains(&currency.exponent()) || currency.shows_whole_units() {
         return false;
     }
     let is_point = |c: char| matches!(c, '.' | ',' | '．' | '，');
@@ -278,6 +280,7 @@ mod tests {
     #[test]
     fn parse_accepts_what_users_type() {
         let cases: &[(&str, &str, Result<Target, TargetError>)] = &[
+            ("₹2,335", "INR", price(233500, "INR")),
             ("19.99", "EUR", price(1999, "EUR")),
             ("19,99", "EUR", price(1999, "EUR")),
             ("19,99", "USD", price(1999, "USD")),

@@ -83,7 +83,7 @@ async fn doctor_is_green_when_every_service_works_and_names_the_fix_for_one_that
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("[FAIL] database: PostgreSQL at 127.0.0.1:5432 lacks 10 of 10 migrations\n       fix: run `pricewatch migrate`"),
+        text.contains("[FAIL] database: PostgreSQL at 127.0.0.1:5432 lacks 11 of 11 migrations\n       fix: run `pricewatch migrate`"),
         "{text}"
     );
     assert!(text.contains("1 of 10 checks failed."), "{text}");
@@ -95,7 +95,7 @@ async fn doctor_is_green_when_every_service_works_and_names_the_fix_for_one_that
     assert_eq!(out.status.code(), Some(0), "{text}");
     for line in [
         "[ok]   settings: scaled mode (PostgreSQL and Redis)",
-        "[ok]   database: PostgreSQL at 127.0.0.1:5432, all 10 migrations applied",
+        "[ok]   database: PostgreSQL at 127.0.0.1:5432, all 11 migrations applied",
         "[ok]   Redis: 127.0.0.1:6379 answers PING",
         &format!("[ok]   Telegram: token valid for @{BOT_USERNAME}"),
         "[ok]   Telegram webhook: none set: `pricewatch run` uses long polling",
